@@ -1,0 +1,252 @@
+"""Developer and CI sessions for the nemo-core workspace.
+
+Members are discovered from ``packages/*/pyproject.toml``: a new package joins every session without editing
+this file. ``uv run nox -s ci`` runs everything CI runs.
+
+Sessions:
+    lint         ruff lint and format check.
+    typecheck    mypy (strict for the torch-free packages) and the import-linter contracts.
+    tests        each member's own tests, in an environment holding only that member, its dependencies and
+                 its ``test`` dependency group.
+    integration  the root ``tests/`` against the whole workspace.
+    isolated     each member built as a wheel, installed alone with its declared dependencies, its tests run
+                 from outside the repository, and its import rules asserted.
+    build        every wheel into one clean environment; every package imports.
+    ci           all of the above.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nox
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["ci"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Member:
+    """One workspace package."""
+
+    name: str
+    version: str
+    import_name: str
+    path: Path
+    private: bool
+
+    @property
+    def wheel_stem(self) -> str:
+        return self.name.replace("-", "_")
+
+
+def _read_version(path: Path, meta: dict) -> str:
+    if "version" in meta:
+        return str(meta["version"])
+    # hatch reads ``__version__ = "x.y.z"`` from the file named in [tool.hatch.version]
+    version_file = path / meta_tool(path)["path"]
+    for line in version_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("__version__"):
+            return line.split("=", 1)[1].strip().strip("\"'")
+    raise RuntimeError(f"{version_file} defines no __version__")
+
+
+def meta_tool(path: Path) -> dict:
+    data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+    return data["tool"]["hatch"]["version"]
+
+
+def discover_members() -> list[Member]:
+    members = []
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        path = pyproject.parent
+        meta = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        packages = [p.name for p in (path / "src").iterdir() if (p / "__init__.py").exists()]
+        if len(packages) != 1:
+            raise RuntimeError(f"{path}/src must hold exactly one import package, found {packages}")
+        members.append(
+            Member(
+                name=meta["name"],
+                version=_read_version(path, meta),
+                import_name=packages[0],
+                path=path,
+                private="Private :: Do Not Upload" in meta.get("classifiers", []),
+            )
+        )
+    return members
+
+
+MEMBERS = discover_members()
+MEMBER_IDS = [m.name for m in MEMBERS]
+
+
+def _member(name: str) -> Member:
+    return next(m for m in MEMBERS if m.name == name)
+
+
+def _sync(session: nox.Session, *args: str) -> None:
+    """Install workspace packages into the session's venv with uv (sources resolved from the workspace)."""
+    session.run_install(
+        "uv", "sync", "--active", "--inexact", *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def _forbidden_imports(import_name: str) -> list[str]:
+    """Top-level modules that ``import <import_name>`` must leave out of ``sys.modules``.
+
+    Taken from the import-linter contracts in pyproject.toml, so the static rule and the runtime rule are one.
+    """
+    forbidden: set[str] = set()
+    for contract in PYPROJECT["tool"]["importlinter"]["contracts"]:
+        if contract.get("type") == "forbidden" and import_name in contract["source_modules"]:
+            forbidden.update(m for m in contract["forbidden_modules"] if "." not in m)
+    forbidden.discard(import_name)
+    # Modules that share the repository but are not installed in an isolated venv would pass trivially; they
+    # are kept, since importing them must fail or not happen either way.
+    return sorted(forbidden)
+
+
+def _pytest_ini(directory: Path) -> Path:
+    """Write the workspace's pytest configuration as a standalone pytest.ini (for runs outside the repo)."""
+    options = PYPROJECT["tool"]["pytest"]["ini_options"]
+    lines = ["[pytest]"]
+    for key, value in options.items():
+        if isinstance(value, list):
+            lines.append(f"{key} =")
+            lines.extend(f"    {item}" for item in value)
+        else:
+            lines.append(f"{key} = {str(value).lower() if isinstance(value, bool) else value}")
+    ini = directory / "pytest.ini"
+    ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ini
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over the whole repository."""
+    _sync(session, "--only-group", "dev")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over every package (strictness per package in pyproject.toml) and the import-linter contracts."""
+    _sync(session, "--all-packages", "--group", "dev")
+    for member in MEMBERS:
+        session.run("mypy", str(member.path / "src"))
+    session.run("mypy", "src")
+    session.run("lint-imports")
+
+
+@nox.session
+@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+def tests(session: nox.Session, package: str) -> None:
+    """One member's tests in an environment with just that member, its dependencies and its test group."""
+    member = _member(package)
+    _sync(session, "--package", member.name, "--group", "test", "--no-default-groups")
+    session.run("pytest", str(member.path / "tests"), *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """The root tests/ against the whole workspace (the meta-package's import paths and end-to-end runs)."""
+    _sync(session, "--all-packages", "--group", "dev")
+    session.run("pytest", "tests", *session.posargs)
+
+
+def _build_wheels(session: nox.Session, out: Path) -> dict[str, Path]:
+    session.run(
+        "uv", "build", "--all-packages", "--wheel", "--no-sources", "--out-dir", str(out), external=True,
+        silent=True,
+    )
+    wheels = {}
+    for member in MEMBERS:
+        found = list(out.glob(f"{member.wheel_stem}-{member.version}-*.whl"))
+        if len(found) != 1:
+            session.error(f"expected one wheel for {member.name} {member.version} in {out}, found {found}")
+        wheels[member.name] = found[0]
+    return wheels
+
+
+def _install_wheels(session: nox.Session, wheels: dict[str, Path], wanted: list[str], extra: list[str]) -> None:
+    """Install the wanted members' wheels; siblings they depend on come from the same build, never an index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        constraints = Path(tmp) / "constraints.txt"
+        constraints.write_text(
+            "".join(f"{name} @ {path.resolve().as_uri()}\n" for name, path in wheels.items()), encoding="utf-8"
+        )
+        session.install("-c", str(constraints), *(str(wheels[name]) for name in wanted), *extra)
+
+
+@nox.session
+@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+def isolated(session: nox.Session, package: str) -> None:
+    """Build the member's wheel, install it alone, run its tests from outside the repo, assert import rules."""
+    member = _member(package)
+    project = tomllib.loads((member.path / "pyproject.toml").read_text(encoding="utf-8"))
+    test_requirements = project.get("dependency-groups", {}).get("test", [])
+    tmp = Path(session.create_tmp()).resolve()
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    wheels = _build_wheels(session, tmp / "wheels")
+    _install_wheels(session, wheels, [member.name], list(test_requirements))
+
+    run_dir = tmp / "run"
+    run_dir.mkdir()
+    shutil.copytree(member.path / "tests", run_dir / "tests")
+    _pytest_ini(run_dir)
+
+    forbidden = _forbidden_imports(member.import_name)
+    check = (
+        "import sys, pathlib\n"
+        f"import {member.import_name} as m\n"
+        f"site = pathlib.Path(sys.prefix).resolve()\n"
+        "where = pathlib.Path(m.__file__).resolve()\n"
+        "assert site in where.parents, f'{m.__name__} imported from {where}, not from the installed wheel'\n"
+        f"bad = sorted(set({forbidden!r}) & {{n.split('.')[0] for n in sys.modules}})\n"
+        f"assert not bad, f'import {member.import_name} imported {{bad}}'\n"
+        f"print('import rules hold for {member.import_name}: none of', {json.dumps(forbidden)!r}, 'imported')\n"
+    )
+    with session.chdir(run_dir):
+        session.run("python", "-c", check)
+        session.run("python", "-m", "pytest", "-c", "pytest.ini", "--rootdir", ".", "tests", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Every wheel (members and the meta-package) into one clean venv; every import package imports."""
+    tmp = Path(session.create_tmp()).resolve()
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    wheels = _build_wheels(session, tmp / "wheels")
+    session.run("uv", "build", "--wheel", "--no-sources", "--out-dir", str(tmp / "root"), external=True, silent=True)
+    root_wheel = next((tmp / "root").glob("nemo_core-*.whl"))
+    public = [m.name for m in MEMBERS if not m.private]
+    _install_wheels(session, wheels, public, [str(root_wheel)])
+    imports = [m.import_name for m in MEMBERS if not m.private] + ["nemo", "nemo.core"]
+    with session.chdir(tmp):
+        session.run("python", "-c", "; ".join(f"import {name}" for name in imports) + "; print('all packages import')")
+
+
+@nox.session(venv_backend="none")
+def ci(session: nox.Session) -> None:
+    """Everything CI runs: lint, typecheck, every member's tests, integration, isolated installs, build."""
+    for name in ("lint", "typecheck", "tests", "integration", "isolated", "build"):
+        session.notify(name)

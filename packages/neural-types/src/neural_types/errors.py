@@ -1,0 +1,63 @@
+"""Errors raised by neural types and type checks.
+
+The names match NeMo's so existing ``except`` clauses keep working. Unlike NeMo, every exception carries its
+text in ``str(exc)`` as well as in ``.message``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["NeuralPortNameMismatchError", "NeuralPortNmTensorMismatchError", "NeuralTypeError"]
+
+
+class NeuralTypeError(Exception):
+    """Base class for every error about neural types."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NeuralPortNameMismatchError(NeuralTypeError):
+    """An input was passed under a port name the module does not declare.
+
+    Args:
+        input_port_name: The name that was passed.
+    """
+
+    def __init__(self, input_port_name: str) -> None:
+        super().__init__(f"Wrong input port name: {input_port_name}")
+        self.input_port_name = input_port_name
+
+
+class NeuralPortNmTensorMismatchError(NeuralTypeError):
+    """A value's neural type is incompatible with the type a module port declares.
+
+    Args:
+        class_name: The module (or parent type) owning the port.
+        port_name: The port whose declaration was violated.
+        first_type: The declared type, as text.
+        second_type: The received type, as text.
+        type_comatibility: The comparison result (NeMo's spelling of the argument is kept).
+    """
+
+    def __init__(
+        self,
+        class_name: str,
+        port_name: str,
+        first_type: Any,
+        second_type: Any,
+        type_comatibility: Any,
+    ) -> None:
+        message = (
+            f"\nIn {class_name}. \nPort: {port_name} and a NmTensor it was fed are \n"
+            f"of incompatible neural types:\n\n{first_type} \n\n and \n\n{second_type}"
+            f"\n\nType comparison result: {type_comatibility}"
+        )
+        super().__init__(message)
+        self.class_name = class_name
+        self.port_name = port_name
+        self.first_type = first_type
+        self.second_type = second_type
+        self.type_compatibility = type_comatibility
