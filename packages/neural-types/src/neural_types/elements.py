@@ -8,10 +8,14 @@ their parameters, where ``None`` matches any value.
 from __future__ import annotations
 
 from abc import ABC
-from typing import Any
 
 from neural_types._runtime import is_compiling
 from neural_types.comparison import NeuralTypeComparisonResult
+
+# typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ElementType",
@@ -120,7 +124,6 @@ class VoidType(ElementType):
     def compare(self, second: ElementType) -> NeuralTypeComparisonResult:
         """Return SAME for any ``second``: a void declaration accepts everything."""
         return _SAME
-
 
 
 class BoolType(ElementType):
