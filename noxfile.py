@@ -163,7 +163,7 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+@nox.parametrize("package", MEMBER_IDS)
 def tests(session: nox.Session, package: str) -> None:
     """One member's tests in an environment with just that member, its dependencies and its test group."""
     member = _member(package)
@@ -213,7 +213,7 @@ def _install_wheels(
 
 
 @nox.session
-@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+@nox.parametrize("package", MEMBER_IDS)
 def isolated(session: nox.Session, package: str) -> None:
     """Build the member's wheel, install it alone, run its tests from outside the repo, assert import rules."""
     member = _member(package)

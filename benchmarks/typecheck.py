@@ -28,7 +28,9 @@ def _import_time_ms(module: str, runs: int) -> list[float]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     samples = []
     for i in range(runs + 1):
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+        )
         if i == 0:
             continue
         samples.append(float(out.stdout))
@@ -91,10 +93,12 @@ def main() -> None:
 
     imports = _import_time_ms("neural_types", args.import_runs)
     baseline_imports = _import_time_ms("json", args.import_runs)
-    print(f"import neural_types (fresh interpreter, median of {args.import_runs}): "
-          f"{statistics.median(imports):.2f} ms (min {min(imports):.2f}, max {max(imports):.2f}); "
-          f"target < 30 ms; ratio to `import json`: "
-          f"{statistics.median(imports) / statistics.median(baseline_imports):.1f}x")
+    print(
+        f"import neural_types (fresh interpreter, median of {args.import_runs}): "
+        f"{statistics.median(imports):.2f} ms (min {min(imports):.2f}, max {max(imports):.2f}); "
+        f"target < 30 ms; ratio to `import json`: "
+        f"{statistics.median(imports) / statistics.median(baseline_imports):.1f}x"
+    )
     print(f"torch imported by `import neural_types`: {_torch_loaded_by('neural_types')}")
 
     x, kind = _make_input()
@@ -119,8 +123,10 @@ def main() -> None:
         median = statistics.median(samples)
         overhead = median - base
         target = f"≤ {targets[name]} µs" if name in targets else "-"
-        print(f"| {name} | {median:.2f} | {min(samples):.2f} | {max(samples):.2f} | "
-              f"{overhead:+.2f} | {target} | {median / base:.2f}x |")
+        print(
+            f"| {name} | {median:.2f} | {min(samples):.2f} | {max(samples):.2f} | "
+            f"{overhead:+.2f} | {target} | {median / base:.2f}x |"
+        )
 
 
 if __name__ == "__main__":
