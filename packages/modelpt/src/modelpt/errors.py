@@ -1,0 +1,66 @@
+"""The exceptions raised by modelpt.
+
+Every error carries its message in ``str(exc)`` and in ``.message`` (NeMo's attribute), and says what was
+received, what was expected and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NeMoBaseException",
+    "ModelPTError",
+    "ConfigError",
+    "TargetClassError",
+    "ArtifactError",
+    "RestoreError",
+    "NotSupportedError",
+    "ExportError",
+    "MissingDependencyError",
+]
+
+
+class NeMoBaseException(Exception):
+    """Base of every modelpt error (NeMo's name, so ``except NeMoBaseException`` keeps working).
+
+    Args:
+        message: What went wrong and how to fix it.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ModelPTError(NeMoBaseException):
+    """A model was used in a way its contract does not allow (e.g. a submodule registered too early)."""
+
+
+class ConfigError(NeMoBaseException, ValueError):
+    """A config has the wrong type or shape (also a ``ValueError``, as NeMo raises)."""
+
+
+class TargetClassError(NeMoBaseException, ValueError):
+    """A config's ``target`` names a class that is not a subclass of the class being instantiated."""
+
+
+class ArtifactError(NeMoBaseException):
+    """An artifact cannot be registered, found or packed."""
+
+
+class RestoreError(NeMoBaseException):
+    """A ``.nemo`` cannot be restored (missing weights, wrong class, ...)."""
+
+
+class NotSupportedError(NeMoBaseException, NotImplementedError):
+    """A NeMo feature that modelpt deliberately does not provide (e.g. Megatron optimizers)."""
+
+
+class ExportError(NeMoBaseException):
+    """An export failed or its check against onnxruntime / TorchScript did not match."""
+
+
+class MissingDependencyError(NeMoBaseException, ImportError):
+    """An optional package needed for this call is not installed; the message names it."""
