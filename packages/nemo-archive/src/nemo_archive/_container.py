@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 MIN_GZIP_LIMIT = 64 * 1024 * 1024
 GZIP_RATIO_LIMIT = 100
+WELL_KNOWN = frozenset({"model_config.yaml", "manifest.json", "model_weights.ckpt", "model_weights.safetensors"})
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,20 @@ def _check_tarinfo(info: tarfile.TarInfo, path: object, seen: set[str]) -> str |
     """Validate one header and return the normalized name of a regular file (None for directories)."""
     name = normalize_name(info.name, path)
     if info.isdir():
+        if name in WELL_KNOWN:
+            raise CorruptArchiveError(
+                "is a directory, but this member must be a file; the archive is malformed. Re-save the model.",
+                path=path,
+                member=info.name,
+            )
+        if name is not None:
+            if name in seen:
+                raise UnsafeMemberError(
+                    "duplicate member name (a directory and a file); refusing the ambiguous archive.",
+                    path=path,
+                    member=info.name,
+                )
+            seen.add(name)
         return None
     if info.issym() or info.islnk():
         raise UnsafeMemberError(

@@ -20,13 +20,15 @@ def load_config(text: str, path: object, member: str) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.constructor.ConstructorError as exc:
+        if "constructor for the tag" not in str(exc.problem):
+            raise CorruptArchiveError(f"config YAML is invalid ({exc}); fix or re-save it.", path=path, member=member) from exc
         raise UnsafeContentError(
             f"config uses a YAML tag that could build Python objects ({exc.problem}); such configs are refused. "
             "Remove the tag (plain mappings, lists and scalars only).",
             path=path,
             member=member,
         ) from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise CorruptArchiveError(f"config is not valid YAML ({exc}); fix or re-save it.", path=path, member=member) from exc
     if data is None:
         data = {}

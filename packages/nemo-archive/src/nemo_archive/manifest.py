@@ -91,7 +91,7 @@ class Manifest:
                 members=members,
                 provenance=provenance,
             )
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeError) as exc:
+        except Exception as exc:  # any malformed JSON shape is a corrupt manifest
             raise CorruptArchiveError(
                 f"manifest is not a valid nemo-archive manifest ({type(exc).__name__}: {exc}); re-save the archive "
                 "or delete the member to treat the archive as NeMo-written.",
