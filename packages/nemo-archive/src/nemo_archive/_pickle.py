@@ -72,6 +72,8 @@ class _Restricted(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         b = self._builder
+        if module == "__builtin__":  # protocol-2 pickles spell builtins the Python 2 way
+            module = "builtins"
         if module == "collections" and name == "OrderedDict":
             return collections.OrderedDict
         if module == "torch._utils" and name in _REBUILD:
