@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from archive_builders import REF_ARTIFACT, build_hostile
 
+from archive_builders import REF_ARTIFACT, build_hostile
 from nemo_archive import cli
 
 
@@ -58,13 +57,15 @@ def test_info_and_ls_json(ref_small: Path) -> None:
     assert info.returncode == 0
     data = json.loads(info.stdout)
     assert data["target"] == "tests.core.nemo_ref_models.RefSmallModel"
-    assert data["parameters"] == 212 and data["dtypes"] == ["float32"]
+    assert data["parameters"] == 212
+    assert data["dtypes"] == ["float32"]
     assert data["manifest"] is None
     listing = json.loads(run("ls", "--json", str(ref_small)).stdout)
     assert [row["name"] for row in listing] == [REF_ARTIFACT, "model_config.yaml", "model_weights.ckpt"]
     assert listing[0]["size"] == 35
     text = run("info", str(ref_small)).stdout
-    assert "parameters: 212" in text and "manifest: none" in text
+    assert "parameters: 212" in text
+    assert "manifest: none" in text
 
 
 def test_pack_verify_unpack_extract(tmp_path: Path, ref_small: Path) -> None:
@@ -76,7 +77,8 @@ def test_pack_verify_unpack_extract(tmp_path: Path, ref_small: Path) -> None:
     verify = run("verify", "--json", str(packed))
     assert verify.returncode == 0
     report = json.loads(verify.stdout)
-    assert report["ok"] and any(c["name"] == "hash model_weights.ckpt" for c in report["checks"])
+    assert report["ok"]
+    assert any(c["name"] == "hash model_weights.ckpt" for c in report["checks"])
     assert "archive is valid" in run("verify", str(packed)).stdout
     one = tmp_path / "one"
     result = run("extract", str(packed), str(one), REF_ARTIFACT)
@@ -98,7 +100,8 @@ def test_verify_fails_on_tampering(tmp_path: Path, ref_small: Path) -> None:
     packed.write_bytes(bytes(data))
     result = run_without_torch("verify", str(packed))
     assert result.returncode == cli.EXIT_VERIFY_FAILED
-    assert "FAIL hash" in result.stdout and "NOT valid" in result.stdout
+    assert "FAIL hash" in result.stdout
+    assert "NOT valid" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -117,7 +120,8 @@ def test_exit_codes_and_messages(tmp_path: Path, kind: str, code: int) -> None:
     if kind == "yaml_python_tag":  # config prints the raw text; parsing is what refuses it
         result = run_without_torch("info", str(path))
     assert result.returncode == code, result.stderr
-    assert str(path) in result.stderr and "error" in result.stderr
+    assert str(path) in result.stderr
+    assert "error" in result.stderr
 
 
 def test_missing_file_and_usage(tmp_path: Path) -> None:
@@ -150,7 +154,8 @@ def test_progress_bar_draws_only_on_a_terminal(tmp_path: Path) -> None:
     bar(50)
     bar(50)
     bar.close()
-    assert "pack [" in tty.getvalue() and "100.0%" in tty.getvalue()
+    assert "pack [" in tty.getvalue()
+    assert "100.0%" in tty.getvalue()
     plain = io.StringIO()
     quiet = ProgressBar(100, "pack", plain)
     quiet(100)
