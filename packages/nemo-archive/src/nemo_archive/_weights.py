@@ -98,9 +98,8 @@ def _untyped(torch: Any, view: memoryview, offset: int, nbytes: int, copy: bool)
     if nbytes == 0:
         return torch.UntypedStorage(0)
     chunk = view[offset : offset + nbytes]
-    if copy:
-        chunk = bytearray(chunk)
-    return torch.frombuffer(chunk, dtype=torch.uint8).untyped_storage()
+    data: Any = bytearray(chunk) if copy else chunk
+    return torch.frombuffer(data, dtype=torch.uint8).untyped_storage()
 
 
 def load_ckpt(
