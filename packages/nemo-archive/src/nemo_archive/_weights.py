@@ -26,7 +26,7 @@ def import_torch(path: object, member: str | None) -> Any:
         MissingDependencyError: torch is not installed.
     """
     try:
-        import torch
+        import torch  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         raise MissingDependencyError(
             "loading or writing weights needs torch, which is not installed; install it with "
