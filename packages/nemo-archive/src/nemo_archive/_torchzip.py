@@ -4,6 +4,9 @@
 checkpoint, and of the archive that holds it. This module finds those ranges (SPEC.md §3.1).
 """
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import struct
