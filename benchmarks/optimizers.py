@@ -33,6 +33,7 @@ class LoopNovograd(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self):
+        """One Novograd step."""
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:
@@ -62,6 +63,7 @@ class LoopAdan(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self):
+        """One Adan step."""
         for group in self.param_groups:
             b1, b2, b3 = group["betas"]
             group["step"] = group.get("step", 0) + 1
@@ -94,6 +96,7 @@ class LoopAdafactor(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self):
+        """One Adafactor step."""
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -153,7 +156,9 @@ def build(shapes, make: Callable, seed: int = 0):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--params", type=float, default=50e6, help="total parameter elements (default 50e6)")
     parser.add_argument("--tensors", type=int, default=200, help="number of parameter tensors (default 200)")
     parser.add_argument("--steps", type=int, default=7, help="timed steps per optimizer (default 7)")
@@ -163,20 +168,25 @@ def main() -> None:
 
     shapes = make_shapes(int(args.params), args.tensors)
     numel = sum(math.prod(s) for s in shapes)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(shapes)} tensors, {numel / 1e6:.1f} M params")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(shapes)} tensors, "
+        f"{numel / 1e6:.1f} M params"
+    )
 
     candidates: dict[str, Callable] = {
         "AdamW(foreach=True)": lambda ps: torch.optim.AdamW(ps, lr=1e-3, foreach=True),
         "Novograd": lambda ps: Novograd(ps, lr=1e-3),
         "Adan": lambda ps: Adan(ps, lr=1e-3),
-        "Adafactor": lambda ps: Adafactor(ps),
+        "Adafactor": Adafactor,
     }
     if not args.no_loops:
-        candidates.update({
-            "Novograd (per-param loop)": lambda ps: LoopNovograd(ps, lr=1e-3),
-            "Adan (per-param loop)": lambda ps: LoopAdan(ps, lr=1e-3),
-            "Adafactor (per-param loop)": lambda ps: LoopAdafactor(ps),
-        })
+        candidates.update(
+            {
+                "Novograd (per-param loop)": lambda ps: LoopNovograd(ps, lr=1e-3),
+                "Adan (per-param loop)": lambda ps: LoopAdan(ps, lr=1e-3),
+                "Adafactor (per-param loop)": LoopAdafactor,
+            }
+        )
     optimizers = {}
     for name, make in candidates.items():
         _, optimizer = build(shapes, make)

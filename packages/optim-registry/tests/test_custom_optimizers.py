@@ -29,7 +29,7 @@ def grad_sequence(steps, seed=1):
 
 def run(optimizer, params, grads_seq):
     for grads in grads_seq:
-        for p, g in zip(params, grads):
+        for p, g in zip(params, grads, strict=False):
             p.grad = g.clone().to(p.dtype)
         optimizer.step()
 
@@ -104,14 +104,20 @@ NOVOGRAD_CASES = [
 def test_novograd_matches_reference_with_two_groups(first, second, luc, chunking):
     params = make_params()
     grads = grad_sequence(6)
-    defaults = {"betas": (0.95, 0.98), "eps": 1e-8, "weight_decay": 0, "grad_averaging": False, "amsgrad": False}
+    defaults = {
+        "betas": (0.95, 0.98),
+        "eps": 1e-8,
+        "weight_decay": 0,
+        "grad_averaging": False,
+        "amsgrad": False,
+    }
     h1, h2 = {**defaults, **first}, {**defaults, **second}
     for h in (h1, h2):
         h.update(luc=luc, luc_trust=0.5, luc_eps=1e-8)
     expected = ref_novograd(params, grads, [([0, 1], h1), ([2, 3, 4], h2)])
     opt = orx.Novograd(two_groups(params, first, second), luc=luc, luc_trust=0.5)
     run(opt, params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         torch.testing.assert_close(p.detach().double(), e, rtol=1e-5, atol=1e-6)
 
 
@@ -169,9 +175,8 @@ def ref_adafactor(params, grads_seq, h, min_step=1e-2):
             if h["beta1"] is not None:
                 m = s.setdefault("m", torch.zeros_like(g))
                 s["m"] = u = h["beta1"] * m + (1 - h["beta1"]) * u
-            if h["weight_decay"]:
-                p = p - h["weight_decay"] * lr * p
-            ps[i] = p - u
+            decayed = p - h["weight_decay"] * lr * p if h["weight_decay"] else p
+            ps[i] = decayed - u
     return ps, lr_group
 
 
@@ -207,7 +212,7 @@ def test_adafactor_matches_reference(case):
     expected, group_lr = ref_adafactor(params, grads, h)
     opt = orx.Adafactor(params, **case)
     run(opt, params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         torch.testing.assert_close(p.detach().double(), e, rtol=2e-5, atol=1e-7)
     # the step size of the last parameter is left in the group, as in NeMo
     assert opt.param_groups[0]["lr"] == pytest.approx(group_lr, rel=1e-5)
@@ -228,8 +233,8 @@ def test_adafactor_factored_state_shapes_and_validation():
         orx.Adafactor(params, lr=0.1)
     with pytest.raises(ValueError, match="warmup_init requires relative_step"):
         orx.Adafactor(params, relative_step=False, warmup_init=True, lr=0.1)
+    opt = orx.Adafactor(params, relative_step=False)
     with pytest.raises(ValueError, match="needs lr"):
-        opt = orx.Adafactor(params, relative_step=False)
         run(opt, params, grad_sequence(1))
 
 
@@ -242,7 +247,7 @@ def test_adafactor_half_precision_computes_in_fp32(dtype):
     expected, _ = ref_adafactor(params, [[g.to(dtype) for g in gs] for gs in grads], h)
     opt = orx.Adafactor(params, beta1=0.9)
     run(opt, params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         assert p.dtype == dtype
         assert opt.state[p]["exp_avg"].dtype == torch.float32
         torch.testing.assert_close(p.detach().double(), e, rtol=2e-2, atol=2e-3)
@@ -305,10 +310,12 @@ def test_adan_matches_reference_with_two_groups(first, second, clip, chunking):
     params = make_params()
     grads = grad_sequence(6)
     defaults = {"betas": (0.98, 0.92, 0.99), "eps": 1e-8, "weight_decay": 0.0, "no_prox": False}
-    expected = ref_adan(params, grads, [([0, 1], {**defaults, **first}), ([2, 3, 4], {**defaults, **second})], clip)
+    expected = ref_adan(
+        params, grads, [([0, 1], {**defaults, **first}), ([2, 3, 4], {**defaults, **second})], clip
+    )
     opt = orx.Adan(two_groups(params, first, second), max_grad_norm=clip)
     run(opt, params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         torch.testing.assert_close(p.detach().double(), e, rtol=1e-5, atol=1e-6)
 
 
@@ -316,10 +323,10 @@ def test_adan_clipping_leaves_grads_alone_restart_and_errors():
     params = make_params()
     opt = orx.Adan(params, max_grad_norm=0.01)
     grads = grad_sequence(1)[0]
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=False):
         p.grad = g.clone()
     opt.step()
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=False):
         torch.testing.assert_close(p.grad, g)
     opt.restart_opt()
     assert opt.param_groups[0]["step"] == 0
@@ -352,7 +359,9 @@ def ref_radam(params, grads_seq, groups):
                 if h["weight_decay"]:
                     ps[i] = ps[i] - h["weight_decay"] * h["lr"] * ps[i]
                 if n_sma >= 5:
-                    rect = math.sqrt((1 - b2t) * (n_sma - 4) / (n_max - 4) * (n_sma - 2) / n_sma * n_max / (n_max - 2))
+                    rect = math.sqrt(
+                        (1 - b2t) * (n_sma - 4) / (n_max - 4) * (n_sma - 2) / n_sma * n_max / (n_max - 2)
+                    )
                     ps[i] = ps[i] - h["lr"] * rect / (1 - b1**t) * m[i] / (v[i].sqrt() + h["eps"])
                 else:
                     ps[i] = ps[i] - h["lr"] / (1 - b1**t) * m[i]
@@ -365,10 +374,12 @@ def test_radam_matches_reference_across_both_branches(chunking):
     first = {"lr": 0.01, "betas": (0.9, 0.9)}
     second = {"lr": 0.03, "betas": (0.8, 0.9), "weight_decay": 0.1}
     defaults = {"eps": 1e-8, "weight_decay": 0}
-    expected = ref_radam(params, grads, [([0, 1], {**defaults, **first}), ([2, 3, 4], {**defaults, **second})])
+    expected = ref_radam(
+        params, grads, [([0, 1], {**defaults, **first}), ([2, 3, 4], {**defaults, **second})]
+    )
     opt = orx.RAdam(two_groups(params, first, second))
     run(opt, params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=False):
         torch.testing.assert_close(p.detach().double(), e, rtol=1e-5, atol=1e-6)
 
 
@@ -408,7 +419,7 @@ def test_state_dict_round_trip_continues_identically(name, tmp_path):
     resumed = FACTORIES[name](resumed_params)
     resumed.load_state_dict(saved["optimizer"])
     run(resumed, resumed_params, grads[4:])
-    for a, b in zip(params, resumed_params):
+    for a, b in zip(params, resumed_params, strict=False):
         torch.testing.assert_close(a.detach(), b.detach(), rtol=0, atol=0)
 
 

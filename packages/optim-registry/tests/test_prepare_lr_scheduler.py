@@ -31,7 +31,13 @@ def test_none_config_returns_none(caplog):
 
 
 def test_inline_args_and_lightning_dict():
-    cfg = {"name": "CosineAnnealing", "max_steps": 50, "warmup_steps": 5, "min_lr": 1e-4, "monitor": "val_loss"}
+    cfg = {
+        "name": "CosineAnnealing",
+        "max_steps": 50,
+        "warmup_steps": 5,
+        "min_lr": 1e-4,
+        "monitor": "val_loss",
+    }
     out = orx.prepare_lr_scheduler(sgd(), cfg)
     sched = out["scheduler"]
     assert isinstance(sched, S.CosineAnnealing)
@@ -62,11 +68,19 @@ def test_dictconfig_and_dataclass_configs():
 
 
 def test_args_name_auto_uses_the_params_dataclass():
-    cfg = {"name": "CosineAnnealing", "max_steps": 40, "args": {"name": "auto", "params": {"warmup_steps": 4}}}
+    cfg = {
+        "name": "CosineAnnealing",
+        "max_steps": 40,
+        "args": {"name": "auto", "params": {"warmup_steps": 4}},
+    }
     sched = orx.prepare_lr_scheduler(sgd(), cfg)["scheduler"]
     assert (sched.warmup_steps, sched.max_steps, sched.min_lr) == (4, 40, 0.0)
     # an explicit params key, overrides given inline
-    cfg = {"name": "CosineAnnealing", "max_steps": 40, "args": {"name": "CosineAnnealingParams", "min_lr": 0.01}}
+    cfg = {
+        "name": "CosineAnnealing",
+        "max_steps": 40,
+        "args": {"name": "CosineAnnealingParams", "min_lr": 0.01},
+    }
     assert orx.prepare_lr_scheduler(sgd(), cfg)["scheduler"].min_lr == 0.01
 
 
@@ -173,7 +187,9 @@ def test_unknown_keys_listed_together_with_suggestions():
     assert "'warmup_step' (did you mean 'warmup_steps'?)" in message
     assert info.value.bad_keys == ["minlr", "warmup_step"]
     with pytest.raises(orx.UnknownKeysError, match="warmpu_steps"):
-        orx.prepare_lr_scheduler(sgd(), {"name": "CosineAnnealing", "args": {"name": "auto", "warmpu_steps": 1}})
+        orx.prepare_lr_scheduler(
+            sgd(), {"name": "CosineAnnealing", "args": {"name": "auto", "warmpu_steps": 1}}
+        )
 
 
 def test_unknown_scheduler_name_lists_names_and_closest_match():
@@ -198,7 +214,9 @@ def test_prepared_cosine_follows_the_formula():
         sched.optimizer.step()
         sched.step()
         lrs.append(sched.get_last_lr()[0])
-    expected = [0.2 * (s + 1) / 3 if s <= 2 else 0.2 * 0.5 * (1 + math.cos(math.pi * (s - 2) / 8)) for s in range(11)]
+    expected = [
+        0.2 * (s + 1) / 3 if s <= 2 else 0.2 * 0.5 * (1 + math.cos(math.pi * (s - 2) / 8)) for s in range(11)
+    ]
     assert lrs[:11] == pytest.approx(expected)
     assert lrs[11:] == [0.0, 0.0]
 

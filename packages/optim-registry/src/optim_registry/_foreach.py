@@ -56,7 +56,7 @@ def blocks(
                 yield [index], [[flat[start : start + size]] for flat in flats]
             continue
         owners.append(index)
-        for column, tensor in zip(views, tensors):
+        for column, tensor in zip(views, tensors, strict=False):
             column.append(tensor)
         filled += numel
         if filled >= size:

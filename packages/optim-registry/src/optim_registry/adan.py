@@ -46,7 +46,7 @@ class Adan(Optimizer):
         BackendUnavailableError: ``fused=True``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - NeMo's positional signature
         self,
         params: Iterable[Any],
         lr: float = 1e-3,
@@ -58,18 +58,19 @@ class Adan(Optimizer):
         foreach: bool = True,
         fused: bool = False,
     ) -> None:
-        if not 0.0 <= max_grad_norm:
+        if not max_grad_norm >= 0.0:
             raise ValueError(f"Invalid max_grad_norm: {max_grad_norm}; it must be >= 0.")
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}; it must be >= 0.")
-        if not 0.0 <= eps:
+        if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}; it must be >= 0.")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}; it must be in [0, 1).")
         if fused:
             raise BackendUnavailableError(
-                "Adan(fused=True) needs NeMo's `fused_adan` CUDA extension, which this package does not ship; "
+                "Adan(fused=True) needs NeMo's `fused_adan` CUDA extension, which this package does "
+                "not ship; "
                 "use fused=False (the default multi-tensor path)."
             )
         defaults = {

@@ -33,8 +33,8 @@ class Novograd(Optimizer):
 
     Per parameter tensor: ``v = ||g||²`` on the first step (while ``v == 0``), then
     ``v = β2·v + (1-β2)·||g||²`` (AMSGrad normalises by the running max of ``v``);
-    ``g' = g/(sqrt(v)+eps) [+ wd·p] [×(1-β1) if grad_averaging]``; ``m = β1·m + g'``; ``p -= lr·m``, or with LUC
-    ``p -= min(luc_trust·||p||/(||m||+luc_eps), lr)·m``.
+    ``g' = g/(sqrt(v)+eps) [+ wd·p] [* (1-β1) if grad_averaging]``; ``m = β1·m + g'``; ``p -= lr·m``, or
+    with LUC ``p -= min(luc_trust·||p||/(||m||+luc_eps), lr)·m``.
 
     Args:
         params: Parameters or param-group dicts.
@@ -52,7 +52,7 @@ class Novograd(Optimizer):
         ValueError: ``lr`` or ``eps`` negative, or a beta outside ``[0, 1)``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - NeMo's positional signature
         self,
         params: Iterable[Any],
         lr: float = 1e-3,
@@ -151,6 +151,6 @@ class Novograd(Optimizer):
                 torch._foreach_add_(p_views, m_views, alpha=-group["lr"])
         if luc_p_norms is not None:
             m_norms = torch._foreach_norm(exp_avgs)
-            for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms):
+            for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms, strict=False):
                 factor = min(float(self.luc_trust * p_norm / (m_norm + self.luc_eps)), group["lr"])
                 p.add_(m, alpha=-factor)

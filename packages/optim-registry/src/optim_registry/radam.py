@@ -97,15 +97,20 @@ class RAdam(Optimizer):
                 masters.append(master)
                 grads.append(p.grad.float() if p.grad.dtype in _HALF else p.grad)
             for indices in group_by_device_dtype(masters).values():
-                self._update([masters[i] for i in indices], [grads[i] for i in indices],
-                             [self.state[params[i]] for i in indices], group)
-            for p, master in zip(params, masters):
+                self._update(
+                    [masters[i] for i in indices],
+                    [grads[i] for i in indices],
+                    [self.state[params[i]] for i in indices],
+                    group,
+                )
+            for p, master in zip(params, masters, strict=False):
                 if master is not p:
                     p.copy_(master)
         return loss
 
-    def _update(self, masters: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]],
-                group: dict[str, Any]) -> None:
+    def _update(
+        self, masters: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]], group: dict[str, Any]
+    ) -> None:
         beta1, beta2 = group["betas"]
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         sizes = [_step_size(lr, beta1, beta2, s["step"]) for s in states]
@@ -123,7 +128,9 @@ class RAdam(Optimizer):
                 denom = torch._foreach_sqrt([vs[j] for j in adaptive])
                 torch._foreach_add_(denom, eps)
                 torch._foreach_addcdiv_(
-                    [ps[j] for j in adaptive], [ms[j] for j in adaptive], denom,
+                    [ps[j] for j in adaptive],
+                    [ms[j] for j in adaptive],
+                    denom,
                     [-sizes[owners[j]][0] for j in adaptive],
                 )
             if plain:

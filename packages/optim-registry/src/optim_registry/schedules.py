@@ -75,7 +75,8 @@ def _require_max_steps(owner: str, max_steps: int | None) -> int:
     """
     if max_steps is None:
         raise MissingMaxStepsError(
-            f"{owner} needs max_steps (the total number of optimizer steps) and got None. Pass max_steps=..., "
+            f"{owner} needs max_steps (the total number of optimizer steps) and got None. Pass "
+            f"max_steps=..., "
             "or, through prepare_lr_scheduler, set `max_steps` in the scheduler config, or `t_max_epochs` "
             "(with `t_accumulate_grad_batches`, `t_limit_train_batches`, `t_num_workers`) and pass the "
             "train_dataloader so max_steps can be inferred."
@@ -196,8 +197,8 @@ class WarmupHoldPolicy(WarmupPolicy):
 class WarmupAnnealHoldPolicy(_NemoSchedule):
     """Warmup, anneal over ``D = M - (C + W)`` steps, then ``m`` for the last ``C`` (constant) steps.
 
-    Honours NeMo's ``reset_lr`` protocol: if ``param_groups[0]['reset_lr']`` exists, the step is shifted back by
-    its ``num_steps`` (and, once, ``D`` and ``M`` shrink by it when ``reset_lr_steps`` is set).
+    Honours NeMo's ``reset_lr`` protocol: if ``param_groups[0]['reset_lr']`` exists, the step is shifted
+    back by its ``num_steps`` (and, once, ``D`` and ``M`` shrink by it when ``reset_lr_steps`` is set).
 
     Args:
         optimizer: The wrapped optimizer.
@@ -315,7 +316,7 @@ class SquareRootConstantPolicy(_NemoSchedule):
 
 
 class SquareAnnealing(WarmupPolicy):
-    """After warmup: ``max(m, B·((M' - s')/M')²)`` with ``s' = s - W``, ``M' = M - W``; default ``m = 1e-5``."""
+    """After warmup: ``max(m, B·((M' - s')/M')²)``, ``s' = s - W``, ``M' = M - W``; ``m`` = 1e-5."""
 
     def __init__(
         self,
@@ -391,8 +392,8 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
     """Warmup then half-cosine from ``B`` to ``m`` over ``M - W`` steps; ``m`` after ``M``.
 
     After warmup: ``(B - m)·0.5·(1 + cos(π·(s - W)/(M - W))) + m``. With ``constant_steps`` (or ratio) > 0 it
-    switches to the Megatron variant: warmup ``B0·s/W``, cosine over ``D = M - C - W`` steps, then ``m``, where
-    ``B0`` is param group 0's base LR, used for *every* group (as in NeMo).
+    switches to the Megatron variant: warmup ``B0·s/W``, cosine over ``D = M - C - W`` steps, then ``m``,
+    where ``B0`` is param group 0's base LR, used for *every* group (as in NeMo).
 
     Raises:
         OptimRegistryError: A base LR is below ``min_lr`` (NeMo raises ``ValueError`` too).
@@ -571,7 +572,9 @@ class NoamHoldAnnealing(_HoldAnnealBase):
 
     def _get_lr(self, step: int) -> list[float]:
         if not self.warmup_steps:
-            raise OptimRegistryError("NoamHoldAnnealing cannot be used without warmup steps; set warmup_steps.")
+            raise OptimRegistryError(
+                "NoamHoldAnnealing cannot be used without warmup steps; set warmup_steps."
+            )
         hold = self.hold_steps - self.warmup_steps if self.hold_steps > 0 else 0
         warm_decay = max(1, self.warmup_steps**self.decay_rate)
         hold_decay = max(1, (step - hold) ** self.decay_rate)
@@ -597,7 +600,7 @@ class WarmupHoldAnnealLinear(_HoldAnnealBase):
 
 
 class WarmupAnnealing(WarmupPolicy):
-    """After warmup: linear ``m + (1 - (s - W)/(M - W))·(B0 - m)``, ``B0`` = group 0's base LR for all groups."""
+    """After warmup: ``m + (1 - (s - W)/(M - W))·(B0 - m)``, group 0's base LR ``B0`` for all."""
 
     def __init__(
         self,
@@ -679,8 +682,10 @@ class T5InverseSquareRootAnnealing(SquareRootConstantPolicy):
         return [1 / (step**0.5) for _ in self.base_lrs]
 
 
-def _poly_decay(initial_lr: float, step: float, decay_steps: float, power: float, min_lr: float, cycle: bool) -> float:
-    """``(B - m)·(1 - p/D)^power + m``; ``cycle`` stretches ``D`` to the next multiple, else ``p = min(p, D)``."""
+def _poly_decay(
+    initial_lr: float, step: float, decay_steps: float, *, power: float, min_lr: float, cycle: bool
+) -> float:
+    """``(B - m)·(1 - p/D)^power + m``; ``cycle`` stretches ``D``, else ``p = min(p, D)``."""
     if cycle:
         decay_steps *= 1.0 if step == 0 else math.ceil(step / decay_steps)
     else:
@@ -718,7 +723,9 @@ class PolynomialDecayAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         decay = self.max_steps - self.warmup_steps  # type: ignore[operator]
         return [
-            _poly_decay(base, step - self.warmup_steps, decay, self.power, self.min_lr, self.cycle)  # type: ignore[arg-type]
+            _poly_decay(
+                base, step - self.warmup_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
+            )  # type: ignore[arg-type]
             for base in self.base_lrs
         ]
 
@@ -756,7 +763,9 @@ class PolynomialHoldDecayAnnealing(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         decay = self.max_steps - max(self.warmup_steps, self.hold_steps)  # type: ignore[operator]
         return [
-            _poly_decay(base, step - self.hold_steps, decay, self.power, self.min_lr, self.cycle)  # type: ignore[arg-type]
+            _poly_decay(
+                base, step - self.hold_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
+            )  # type: ignore[arg-type]
             for base in self.base_lrs
         ]
 
