@@ -52,7 +52,7 @@ class Adafactor(Optimizer):
         ValueError: ``lr`` given with ``relative_step``, or ``warmup_init`` without ``relative_step``.
     """
 
-    def __init__(  # noqa: PLR0917 - NeMo's positional signature
+    def __init__(
         self,
         params: Iterable[Any],
         lr: float | None = None,

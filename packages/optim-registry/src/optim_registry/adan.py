@@ -46,7 +46,7 @@ class Adan(Optimizer):
         BackendUnavailableError: ``fused=True``.
     """
 
-    def __init__(  # noqa: PLR0917 - NeMo's positional signature
+    def __init__(
         self,
         params: Iterable[Any],
         lr: float = 1e-3,

@@ -125,7 +125,7 @@ def get_scheduler(name: str, **kwargs: Any) -> functools.partial[Any]:
     return functools.partial(scheduler_cls, **kwargs)
 
 
-def compute_max_steps(  # noqa: PLR0917 - NeMo's positional signature
+def compute_max_steps(
     max_epochs: int,
     accumulate_grad_batches: int | None,
     limit_train_batches: int | float | None,

@@ -52,7 +52,7 @@ class Novograd(Optimizer):
         ValueError: ``lr`` or ``eps`` negative, or a beta outside ``[0, 1)``.
     """
 
-    def __init__(  # noqa: PLR0917 - NeMo's positional signature
+    def __init__(
         self,
         params: Iterable[Any],
         lr: float = 1e-3,
