@@ -46,7 +46,7 @@ def to_plain(obj: Any) -> Any:
     Other values are returned unchanged, deep-copied so the caller's object is never mutated.
     """
     if is_omegaconf(obj):
-        from omegaconf import OmegaConf  # noqa: PLC0415 - only when the caller already uses OmegaConf
+        from omegaconf import OmegaConf  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
 
         return OmegaConf.to_container(obj, resolve=True)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

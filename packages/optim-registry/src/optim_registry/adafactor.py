@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import group_by_device_dtype
+from optim_registry._foreach import grads_of, group_by_device_dtype
 
 __all__ = ["Adafactor"]
 
@@ -128,13 +128,13 @@ class Adafactor(Optimizer):
             if not params:
                 continue
             for p in params:
-                if p.grad.is_sparse:
+                if cast(Tensor, p.grad).is_sparse:
                     raise RuntimeError("Adafactor does not support sparse gradients.")
             self._update_group(params, group)
         return loss
 
     def _init_state(self, p: Tensor, grad: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[p]
+        state: dict[str, Any] = self.state[p]
         factored = grad.dim() >= 2
         if not state:
             state["step"] = 0
@@ -153,13 +153,13 @@ class Adafactor(Optimizer):
         return state
 
     def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
-        grads = [p.grad.float() if p.grad.dtype in _HALF else p.grad for p in params]
+        grads = [g.float() if g.dtype in _HALF else g for g in grads_of(params)]
         masters = [p.float() if p.dtype in _HALF else p for p in params]
         states = [self._init_state(p, g, group) for p, g in zip(params, grads, strict=False)]
         # Parameter norms with one multi-tensor reduction per device/dtype and one host transfer each.
         norms = [0.0] * len(params)
         for indices in group_by_device_dtype(masters).values():
-            found = torch._foreach_norm([masters[i] for i in indices])  # type: ignore[misc]
+            found = torch._foreach_norm([masters[i] for i in indices])
             for i, value in zip(indices, torch.stack(found).float().cpu().tolist(), strict=False):
                 norms[i] = value
         vectors: list[int] = []
@@ -234,7 +234,8 @@ class Adafactor(Optimizer):
     def _clip_scale(self, update: Tensor, group: dict[str, Any], lr: float) -> Tensor:
         """``lr / max(1, RMS(update)/clip_threshold)`` as a 0-d tensor (no host sync)."""
         rms = torch.linalg.vector_norm(update) / math.sqrt(update.numel())
-        return (rms / group["clip_threshold"]).clamp_(min=1.0).reciprocal_().mul_(lr)
+        scale: Tensor = (rms / group["clip_threshold"]).clamp_(min=1.0).reciprocal_().mul_(lr)
+        return scale
 
     def _vector_updates(
         self,

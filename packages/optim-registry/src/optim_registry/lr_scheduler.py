@@ -173,9 +173,9 @@ def _batch_size_of(dataloader: Any) -> int:
     if getattr(dataloader, "batch_size", None) is not None:
         return int(dataloader.batch_size)
     for holder in ("batch_sampler", "sampler"):
-        sampler = getattr(dataloader, holder, None)
-        if getattr(sampler, "micro_batch_size", None) is not None:
-            return int(sampler.micro_batch_size)
+        micro = getattr(getattr(dataloader, holder, None), "micro_batch_size", None)
+        if micro is not None:
+            return int(micro)
     raise OptimRegistryError(
         f"Could not find the batch size of train_dataloader {dataloader!r}: it has no `batch_size` and its "
         "batch_sampler/sampler has no `micro_batch_size`. Set `max_steps` in the scheduler config instead."

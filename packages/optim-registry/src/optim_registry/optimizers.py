@@ -362,7 +362,7 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> dict[str
         params_name = f"{optimizer_name}_params" if name == "auto" else name
         overrides = kwargs.pop("params") if isinstance(kwargs.get("params"), dict) else kwargs
         return dict(vars(get_optimizer_config(params_name, **overrides)()))
-    return kwargs
+    return dict(kwargs)
 
 
 def init_optimizer_states(optimizer: Optimizer) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -82,7 +82,8 @@ class RAdam(Optimizer):
                 continue
             masters, grads = [], []
             for p in params:
-                if p.grad.is_sparse:
+                grad = cast(Tensor, p.grad)
+                if grad.is_sparse:
                     raise RuntimeError("RAdam does not support sparse gradients.")
                 master = p.float() if p.dtype in _HALF else p
                 state = self.state[p]
@@ -95,7 +96,7 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = state["exp_avg_sq"].type_as(master)
                 state["step"] += 1
                 masters.append(master)
-                grads.append(p.grad.float() if p.grad.dtype in _HALF else p.grad)
+                grads.append(grad.float() if grad.dtype in _HALF else grad)
             for indices in group_by_device_dtype(masters).values():
                 self._update(
                     [masters[i] for i in indices],

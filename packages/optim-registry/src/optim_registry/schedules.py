@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import _LRScheduler
@@ -87,6 +87,10 @@ def _require_max_steps(owner: str, max_steps: int | None) -> int:
 class _NemoSchedule(_LRScheduler):
     """Common plumbing: NeMo's warning when ``get_lr()`` is called outside ``step()``."""
 
+    def _bases(self) -> list[float]:
+        """The param groups' base LRs (floats; torch types them as ``float | Tensor``)."""
+        return cast("list[float]", list(self.base_lrs))
+
     def _warn_if_outside_step(self) -> None:
         if not getattr(self, "_get_lr_called_within_step", True):
             warnings.warn(_OUTSIDE_STEP, UserWarning, stacklevel=3)
@@ -134,10 +138,10 @@ class WarmupPolicy(_NemoSchedule):
 
     def _get_warmup_lr(self, step: int) -> list[float]:
         factor = (step + 1) / (self.warmup_steps + 1)
-        return [base * factor for base in self.base_lrs]
+        return [base * factor for base in self._bases()]
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class WarmupHoldPolicy(WarmupPolicy):
@@ -188,7 +192,7 @@ class WarmupHoldPolicy(WarmupPolicy):
         if step <= self.warmup_steps and self.warmup_steps > 0:
             return self._get_warmup_lr(step)
         if self.warmup_steps <= step < self.hold_steps:
-            return list(self.base_lrs)  # type: ignore[arg-type]
+            return self._bases()
         if self.max_steps is not None and step > self.max_steps:
             return [self.min_lr for _ in self.base_lrs]
         return self._get_lr(step)
@@ -253,13 +257,13 @@ class WarmupAnnealHoldPolicy(_NemoSchedule):
 
     def _get_warmup_lr(self, step: int) -> list[float]:
         factor = (step + 1) / (self.warmup_steps + 1)
-        return [base * factor for base in self.base_lrs]
+        return [base * factor for base in self._bases()]
 
     def _get_constant_lr(self, step: int) -> list[float]:
         return [self.min_lr for _ in self.base_lrs]
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class SquareRootConstantPolicy(_NemoSchedule):
@@ -312,7 +316,7 @@ class SquareRootConstantPolicy(_NemoSchedule):
         return self._get_lr(step)
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class SquareAnnealing(WarmupPolicy):
@@ -341,7 +345,7 @@ class SquareAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         total = self.max_steps - self.warmup_steps  # type: ignore[operator]
         mult = ((total - (step - self.warmup_steps)) / total) ** 2
-        return [max(base * mult, self.min_lr) for base in self.base_lrs]
+        return [max(base * mult, self.min_lr) for base in self._bases()]
 
 
 class SquareRootAnnealing(WarmupPolicy):
@@ -370,7 +374,7 @@ class SquareRootAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         mult = ((total - step) / total) ** 0.5
-        return [max(base * mult, self.min_lr) for base in self.base_lrs]
+        return [max(base * mult, self.min_lr) for base in self._bases()]
 
 
 def _megatron_cosine(max_lr: float, warmup: float, step: int, decay: float, min_lr: float) -> float:
@@ -426,7 +430,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         return bool(self.constant_steps)
 
     def _get_lr(self, step: int) -> list[float]:
-        for base in self.base_lrs:
+        for base in self._bases():
             if base < self.min_lr:
                 raise OptimRegistryError(
                     f"{type(self).__name__} received an initial learning rate ({base}) lower than min_lr "
@@ -435,7 +439,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         if not self._megatron():
             total = self.max_steps - self.warmup_steps
             mult = 0.5 * (1 + math.cos(math.pi * (step - self.warmup_steps) / total))
-            return [(base - self.min_lr) * mult + self.min_lr for base in self.base_lrs]
+            return [(base - self.min_lr) * mult + self.min_lr for base in self._bases()]
         return self._megatron_lrs(step)
 
     def _get_warmup_lr(self, step: int) -> list[float]:
@@ -447,9 +451,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         return self._megatron_lrs(step)
 
     def _megatron_lrs(self, step: int) -> list[float]:
-        value = _megatron_cosine(
-            float(self.base_lrs[0]), self.warmup_steps, step, self.decay_steps, self.min_lr
-        )
+        value = _megatron_cosine(self._bases()[0], self.warmup_steps, step, self.decay_steps, self.min_lr)
         return [value for _ in self.base_lrs]
 
 
@@ -489,20 +491,20 @@ class NoamAnnealing(_NemoSchedule):
         """LRs of every param group at the current step."""
         self._warn_if_outside_step()
         step = max(1, self.last_epoch)
-        for base in self.base_lrs:
+        for base in self._bases():
             if base < self.min_lr:
                 raise OptimRegistryError(
                     f"{type(self).__name__} received an initial learning rate ({base}) lower than min_lr "
                     f"({self.min_lr})."
                 )
-        return [self._noam_annealing(base, step) for base in self.base_lrs]  # type: ignore[arg-type]
+        return [self._noam_annealing(base, step) for base in self._bases()]
 
     def _noam_annealing(self, initial_lr: float, step: int) -> float:
         if self.warmup_steps > 0:
             mult = self._normalize * min(step ** (-0.5), step * (self.warmup_steps ** (-1.5)))
         else:
             mult = self._normalize * step ** (-0.5)
-        out = initial_lr * mult
+        out = float(initial_lr * mult)
         if step > self.warmup_steps:
             out = max(out, self.min_lr)
         return out
@@ -578,7 +580,7 @@ class NoamHoldAnnealing(_HoldAnnealBase):
         hold = self.hold_steps - self.warmup_steps if self.hold_steps > 0 else 0
         warm_decay = max(1, self.warmup_steps**self.decay_rate)
         hold_decay = max(1, (step - hold) ** self.decay_rate)
-        return [max(base * warm_decay / hold_decay, self.min_lr) for base in self.base_lrs]
+        return [max(base * warm_decay / hold_decay, self.min_lr) for base in self._bases()]
 
 
 class WarmupHoldAnnealOneMinusSquareRoot(_HoldAnnealBase):
@@ -587,7 +589,7 @@ class WarmupHoldAnnealOneMinusSquareRoot(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         mult = 1 - ((step - self.hold_steps) / (total - self.hold_steps)) ** 0.5
-        return [max(self.min_lr, base * mult) for base in self.base_lrs]
+        return [max(self.min_lr, base * mult) for base in self._bases()]
 
 
 class WarmupHoldAnnealLinear(_HoldAnnealBase):
@@ -596,7 +598,7 @@ class WarmupHoldAnnealLinear(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         ratio = (step - self.hold_steps) / (total - self.hold_steps)
-        return [base - (base - self.min_lr) * ratio for base in self.base_lrs]
+        return [base - (base - self.min_lr) * ratio for base in self._bases()]
 
 
 class WarmupAnnealing(WarmupPolicy):
@@ -623,9 +625,9 @@ class WarmupAnnealing(WarmupPolicy):
         )
 
     def _get_lr(self, step: int) -> list[float]:
-        delta = self.base_lrs[0] - self.min_lr
+        delta = self._bases()[0] - self.min_lr
         mult = (step - self.warmup_steps) / (self.max_steps - self.warmup_steps)  # type: ignore[operator]
-        return [self.min_lr + (1 - mult) * delta for _ in self.base_lrs]  # type: ignore[misc]
+        return [self.min_lr + (1 - mult) * delta for _ in self.base_lrs]
 
 
 class InverseSquareRootAnnealing(WarmupPolicy):
@@ -653,7 +655,7 @@ class InverseSquareRootAnnealing(WarmupPolicy):
 
     def _get_lr(self, step: int) -> list[float]:
         denom = ((step + 1) / (self.warmup_steps + 1)) ** 0.5
-        return [base / denom for base in self.base_lrs]
+        return [base / denom for base in self._bases()]
 
 
 class T5InverseSquareRootAnnealing(SquareRootConstantPolicy):
@@ -725,8 +727,8 @@ class PolynomialDecayAnnealing(WarmupPolicy):
         return [
             _poly_decay(
                 base, step - self.warmup_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
-            )  # type: ignore[arg-type]
-            for base in self.base_lrs
+            )
+            for base in self._bases()
         ]
 
 
@@ -765,8 +767,8 @@ class PolynomialHoldDecayAnnealing(_HoldAnnealBase):
         return [
             _poly_decay(
                 base, step - self.hold_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
-            )  # type: ignore[arg-type]
-            for base in self.base_lrs
+            )
+            for base in self._bases()
         ]
 
 
