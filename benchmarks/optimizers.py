@@ -164,7 +164,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=7, help="timed steps per optimizer (default 7)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     parser.add_argument("--no-loops", action="store_true", help="skip the per-parameter loop baselines")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     shapes = make_shapes(int(args.params), args.tensors)
     numel = sum(math.prod(s) for s in shapes)

@@ -24,7 +24,6 @@ from torch.optim import Optimizer
 from optim_registry._config import (
     accepted_kwargs,
     check_keys,
-    is_omegaconf,
     parse_key_value_list,
     resolve_dotted,
     to_plain,
@@ -342,7 +341,7 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> dict[str
     if optimizer_kwargs is None:
         return {}
     plain = to_plain(optimizer_kwargs)
-    if isinstance(plain, (list, tuple)) and not (is_omegaconf(optimizer_kwargs) and not plain):
+    if isinstance(plain, (list, tuple)):
         parsed = parse_key_value_list(plain)
         params_name = f"{optimizer_name}_params"
         if params_name in AVAILABLE_OPTIMIZER_PARAMS:
