@@ -1,8 +1,8 @@
 """Config plumbing shared by the optimizer and scheduler registries.
 
-Inputs arrive as plain dicts, OmegaConf ``DictConfig`` objects, dataclass instances or lists of ``"key=value"``
-strings. OmegaConf is never imported here unless such an object is actually passed in (it is duck-typed by its
-module name), so the package stays usable without it.
+Inputs arrive as plain dicts, OmegaConf ``DictConfig`` objects, dataclass instances or lists of
+``"key=value"`` strings. OmegaConf is never imported here unless such an object is actually passed in (it is
+duck-typed by its module name), so the package stays usable without it.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ def is_omegaconf(obj: object) -> bool:
 def to_plain(obj: Any) -> Any:
     """Turn a config-like object into plain Python containers.
 
-    ``DictConfig``/``ListConfig`` are resolved (interpolations included) through OmegaConf itself, imported only
-    now; dataclass instances become dicts of their fields (recursively); mappings become dicts. Other values are
-    returned unchanged, deep-copied so the caller's object is never mutated.
+    ``DictConfig``/``ListConfig`` are resolved (interpolations included) through OmegaConf itself,
+    imported only now; dataclass instances become dicts of their fields (recursively); mappings become dicts.
+    Other values are returned unchanged, deep-copied so the caller's object is never mutated.
     """
     if is_omegaconf(obj):
-        from omegaconf import OmegaConf  # noqa: PLC0415 - only when the caller already uses OmegaConf
+        from omegaconf import OmegaConf  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
 
         return OmegaConf.to_container(obj, resolve=True)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -75,7 +75,7 @@ def update_config_version(cfg: Any) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Parse one ``value`` of a ``"key=value"`` string: numbers, booleans, None, tuples/lists, else the string.
+    """Parse the value of a ``"key=value"`` item: numbers, booleans, None, tuples, else the string.
 
     ``true``/``false``/``null``/``none`` are accepted in any case (YAML spelling), ``[a, b]`` and ``(a, b)``
     both give a tuple (optimizer hyper-parameters such as ``betas`` are tuples).
@@ -140,7 +140,9 @@ def parse_key_value_list(items: Iterable[Any]) -> dict[str, Any]:
 
 
 def accepted_kwargs(target: Callable[..., Any]) -> set[str] | None:
-    """Keyword names a class or callable accepts, following ``**kwargs`` up the MRO; None if it takes anything.
+    """Keyword names a class or callable accepts, following ``**kwargs`` up the MRO.
+
+    Returns None if it takes any keyword.
 
     NeMo's schedulers forward ``**kwargs`` to their base class, so a class's own signature is not enough.
     """
@@ -193,4 +195,6 @@ def resolve_dotted(path: str) -> Any:
         module = importlib.import_module(module_name)
         return getattr(module, attribute)
     except (ImportError, AttributeError) as exc:
-        raise OptimRegistryError(f"Cannot import {path!r}: {exc}. Check the spelling of the class path.") from exc
+        raise OptimRegistryError(
+            f"Cannot import {path!r}: {exc}. Check the spelling of the class path."
+        ) from exc

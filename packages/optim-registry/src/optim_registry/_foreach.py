@@ -10,14 +10,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 import torch
 from torch import Tensor
 
-__all__ = ["CHUNK_NUMEL", "blocks", "group_by_device_dtype"]
+__all__ = ["CHUNK_NUMEL", "blocks", "grads_of", "group_by_device_dtype"]
 
 #: Elements per block. 128 Ki fp32 elements (512 KiB) per buffer keeps the 4-6 buffers of a step in L2/L3.
 CHUNK_NUMEL = 1 << 17
+
+
+def grads_of(params: Sequence[Tensor]) -> list[Tensor]:
+    """The gradients of parameters already filtered to those that have one."""
+    return [cast(Tensor, p.grad) for p in params]
 
 
 def group_by_device_dtype(tensors: Sequence[Tensor]) -> dict[tuple[torch.device, torch.dtype], list[int]]:
@@ -56,7 +62,7 @@ def blocks(
                 yield [index], [[flat[start : start + size]] for flat in flats]
             continue
         owners.append(index)
-        for column, tensor in zip(views, tensors):
+        for column, tensor in zip(views, tensors, strict=False):
             column.append(tensor)
         filled += numel
         if filled >= size:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import group_by_device_dtype
+from optim_registry._foreach import grads_of, group_by_device_dtype
 
 __all__ = ["Adafactor"]
 
@@ -28,11 +28,12 @@ _HALF = (torch.float16, torch.bfloat16)
 class Adafactor(Optimizer):
     """Adafactor.
 
-    Step size: ``min(1e-6·t if warmup_init else min_step, 1/sqrt(t))`` with ``relative_step``, else the group's
-    ``lr``; times ``max(eps[1], RMS(p))`` with ``scale_parameter``. ``β2t = 1 - t^decay_rate``. Matrices keep
-    row and column means of ``g² + eps[0]``; vectors keep the full mean. The update ``g/sqrt(v̂)`` is divided
-    by ``max(1, RMS(update)/clip_threshold)``, scaled by the step size, optionally averaged with ``beta1``, and
-    subtracted after the decoupled weight decay ``p -= wd·lr·p``. fp16/bf16 parameters are updated in fp32.
+    Step size: ``min(1e-6·t if warmup_init else min_step, 1/sqrt(t))`` with ``relative_step``, else the
+    group's ``lr``; times ``max(eps[1], RMS(p))`` with ``scale_parameter``. ``β2t = 1 - t^decay_rate``.
+    Matrices keep row and column means of ``g² + eps[0]``; vectors keep the full mean. The update
+    ``g/sqrt(v̂)`` is divided by ``max(1, RMS(update)/clip_threshold)``, scaled by the step size, optionally
+    averaged with ``beta1``, and subtracted after the decoupled weight decay ``p -= wd·lr·p``. fp16/bf16
+    parameters are updated in fp32.
 
     Args:
         params: Parameters or param-group dicts.
@@ -66,7 +67,9 @@ class Adafactor(Optimizer):
         min_step: float = 1e-2,
     ) -> None:
         if lr is not None and relative_step:
-            raise ValueError("Cannot combine manual lr and relative_step options: pass lr=None or relative_step=False.")
+            raise ValueError(
+                "Cannot combine manual lr and relative_step options: pass lr=None or relative_step=False."
+            )
         if warmup_init and not relative_step:
             raise ValueError("warmup_init requires relative_step=True.")
         self.min_step = min_step
@@ -125,13 +128,13 @@ class Adafactor(Optimizer):
             if not params:
                 continue
             for p in params:
-                if p.grad.is_sparse:
+                if cast(Tensor, p.grad).is_sparse:
                     raise RuntimeError("Adafactor does not support sparse gradients.")
             self._update_group(params, group)
         return loss
 
     def _init_state(self, p: Tensor, grad: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[p]
+        state: dict[str, Any] = self.state[p]
         factored = grad.dim() >= 2
         if not state:
             state["step"] = 0
@@ -150,39 +153,48 @@ class Adafactor(Optimizer):
         return state
 
     def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
-        grads = [p.grad.float() if p.grad.dtype in _HALF else p.grad for p in params]
+        grads = [g.float() if g.dtype in _HALF else g for g in grads_of(params)]
         masters = [p.float() if p.dtype in _HALF else p for p in params]
-        states = [self._init_state(p, g, group) for p, g in zip(params, grads)]
+        states = [self._init_state(p, g, group) for p, g in zip(params, grads, strict=False)]
         # Parameter norms with one multi-tensor reduction per device/dtype and one host transfer each.
         norms = [0.0] * len(params)
         for indices in group_by_device_dtype(masters).values():
-            found = torch._foreach_norm([masters[i] for i in indices])  # type: ignore[misc]
-            for i, value in zip(indices, torch.stack(found).float().cpu().tolist()):
+            found = torch._foreach_norm([masters[i] for i in indices])
+            for i, value in zip(indices, torch.stack(found).float().cpu().tolist(), strict=False):
                 norms[i] = value
         vectors: list[int] = []
         lrs: list[float] = []
-        for index, (p, grad, master, state) in enumerate(zip(params, grads, masters, states)):
+        for index, (p, grad, master, state) in enumerate(zip(params, grads, masters, states, strict=False)):
             state["step"] += 1
             state["RMS"] = norms[index] / math.sqrt(master.numel())
             # NeMo writes each parameter's step size back into the group: the next one starts from it.
             group["lr"] = self._step_size(group, state["step"], state["RMS"])
             lrs.append(group["lr"])
             if grad.dim() >= 2:
-                self._factored_update(p, grad, master, state, group, group["lr"])
+                self._factored_update(p=p, grad=grad, master=master, state=state, group=group, lr=group["lr"])
             else:
                 vectors.append(index)
         if vectors:
             self._vector_updates(
-                [params[i] for i in vectors],
-                [grads[i] for i in vectors],
-                [masters[i] for i in vectors],
-                [states[i] for i in vectors],
-                [lrs[i] for i in vectors],
-                group,
+                params=[params[i] for i in vectors],
+                grads=[grads[i] for i in vectors],
+                masters=[masters[i] for i in vectors],
+                states=[states[i] for i in vectors],
+                lrs=[lrs[i] for i in vectors],
+                group=group,
             )
 
-    def _finish(self, p: Tensor, master: Tensor, update: Tensor, state: dict[str, Any], group: dict[str, Any],
-                lr: float, scale: Tensor) -> None:
+    def _finish(
+        self,
+        *,
+        p: Tensor,
+        master: Tensor,
+        update: Tensor,
+        state: dict[str, Any],
+        group: dict[str, Any],
+        lr: float,
+        scale: Tensor,
+    ) -> None:
         """Momentum, weight decay and the parameter write; ``update·scale`` is the step to subtract."""
         if group["weight_decay"] != 0:
             master.mul_(1.0 - group["weight_decay"] * lr)
@@ -195,8 +207,16 @@ class Adafactor(Optimizer):
         if master is not p:
             p.copy_(master)
 
-    def _factored_update(self, p: Tensor, grad: Tensor, master: Tensor, state: dict[str, Any],
-                         group: dict[str, Any], lr: float) -> None:
+    def _factored_update(
+        self,
+        *,
+        p: Tensor,
+        grad: Tensor,
+        master: Tensor,
+        state: dict[str, Any],
+        group: dict[str, Any],
+        lr: float,
+    ) -> None:
         eps0 = group["eps"][0]
         beta2t = 1.0 - math.pow(state["step"], group["decay_rate"])
         # mean(g² + eps0) over each of the last two axes, from norms: no g² tensor is ever materialised.
@@ -209,15 +229,17 @@ class Adafactor(Optimizer):
         c_factor = col.unsqueeze(-2).rsqrt()
         update = torch.mul(grad, r_factor).mul_(c_factor)
         scale = self._clip_scale(update, group, lr)
-        self._finish(p, master, update, state, group, lr, scale)
+        self._finish(p=p, master=master, update=update, state=state, group=group, lr=lr, scale=scale)
 
     def _clip_scale(self, update: Tensor, group: dict[str, Any], lr: float) -> Tensor:
         """``lr / max(1, RMS(update)/clip_threshold)`` as a 0-d tensor (no host sync)."""
         rms = torch.linalg.vector_norm(update) / math.sqrt(update.numel())
-        return (rms / group["clip_threshold"]).clamp_(min=1.0).reciprocal_().mul_(lr)
+        scale: Tensor = (rms / group["clip_threshold"]).clamp_(min=1.0).reciprocal_().mul_(lr)
+        return scale
 
     def _vector_updates(
         self,
+        *,
         params: list[Tensor],
         grads: list[Tensor],
         masters: list[Tensor],
@@ -234,5 +256,6 @@ class Adafactor(Optimizer):
         torch._foreach_add_(exp_avg_sqs, [(1.0 - b) * eps0 for b in beta2ts])
         updates = torch._foreach_rsqrt(exp_avg_sqs)
         torch._foreach_mul_(updates, grads)
-        for p, master, update, state, lr in zip(params, masters, updates, states, lrs):
-            self._finish(p, master, update, state, group, lr, self._clip_scale(update, group, lr))
+        for p, master, update, state, lr in zip(params, masters, updates, states, lrs, strict=False):
+            scale = self._clip_scale(update, group, lr)
+            self._finish(p=p, master=master, update=update, state=state, group=group, lr=lr, scale=scale)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import blocks, group_by_device_dtype
+from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
 from optim_registry.errors import BackendUnavailableError
 
 __all__ = ["Adan"]
@@ -58,18 +58,19 @@ class Adan(Optimizer):
         foreach: bool = True,
         fused: bool = False,
     ) -> None:
-        if not 0.0 <= max_grad_norm:
+        if not max_grad_norm >= 0.0:
             raise ValueError(f"Invalid max_grad_norm: {max_grad_norm}; it must be >= 0.")
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}; it must be >= 0.")
-        if not 0.0 <= eps:
+        if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}; it must be >= 0.")
         for index, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}; it must be in [0, 1).")
         if fused:
             raise BackendUnavailableError(
-                "Adan(fused=True) needs NeMo's `fused_adan` CUDA extension, which this package does not ship; "
+                "Adan(fused=True) needs NeMo's `fused_adan` CUDA extension, which this package does "
+                "not ship; "
                 "use fused=False (the default multi-tensor path)."
             )
         defaults = {
@@ -106,12 +107,12 @@ class Adan(Optimizer):
         max_norm = self.defaults["max_grad_norm"]
         if max_norm <= 0:
             return 1.0
-        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
+        grads = grads_of([p for group in self.param_groups for p in group["params"] if p.grad is not None])
         if not grads:
             return 1.0
         total = torch.zeros((), dtype=torch.float32)
         for indices in group_by_device_dtype(grads).values():
-            norms = torch._foreach_norm([grads[i] for i in indices])  # type: ignore[misc]
+            norms = torch._foreach_norm([grads[i] for i in indices])
             total += torch.stack(norms).float().square().sum().cpu()
         eps = self.param_groups[-1]["eps"]  # NeMo uses the last group's eps here
         return float(torch.clamp(max_norm / (total.sqrt() + eps), max=1.0))
@@ -137,7 +138,7 @@ class Adan(Optimizer):
             if not params:
                 continue
             for p in params:
-                if p.grad.is_sparse:
+                if cast(Tensor, p.grad).is_sparse:
                     raise RuntimeError("Adan does not support sparse gradients.")
                 state = self.state[p]
                 if "exp_avg" not in state:
@@ -145,7 +146,7 @@ class Adan(Optimizer):
                     state["exp_avg_sq"] = torch.zeros_like(p)
                     state["exp_avg_diff"] = torch.zeros_like(p)
                 if "neg_pre_grad" not in state or group["step"] == 1:
-                    state["neg_pre_grad"] = p.grad.mul(-clip)
+                    state["neg_pre_grad"] = cast(Tensor, p.grad).mul(-clip)
             for indices in group_by_device_dtype(params).values():
                 self._update([params[i] for i in indices], group, clip)
         return loss
@@ -159,9 +160,9 @@ class Adan(Optimizer):
         step_size = lr / (1.0 - beta1**step)
         step_size_diff = lr * beta2 / (1.0 - beta2**step)
         states = [self.state[p] for p in params]
-        lists = [
+        lists: list[list[Tensor]] = [
             params,
-            [p.grad for p in params],
+            grads_of(params),
             [s["exp_avg"] for s in states],
             [s["exp_avg_sq"] for s in states],
             [s["exp_avg_diff"] for s in states],
@@ -169,7 +170,7 @@ class Adan(Optimizer):
         ]
         for _, (ps, gs, ms, ns, ds, prev) in blocks(lists, list(range(len(params)))):
             if clip != 1.0:
-                gs = torch._foreach_mul(gs, clip)  # noqa: PLW2901 - the clipped gradient, not p.grad
+                gs = list(torch._foreach_mul(gs, clip))  # noqa: PLW2901 - the clipped gradient, not p.grad
             torch._foreach_add_(prev, gs)  # prev = g - g_prev (it held -g_prev)
             torch._foreach_lerp_(ms, gs, 1.0 - beta1)
             torch._foreach_lerp_(ds, prev, 1.0 - beta2)

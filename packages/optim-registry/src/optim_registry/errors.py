@@ -50,7 +50,7 @@ class UnknownNameError(OptimRegistryError, KeyError):
         hint = f" Did you mean {self.suggestion!r}?" if self.suggestion else ""
         self.message = (
             f"Cannot resolve {kind} {name!r}.{hint} Available {kind}s are: {', '.join(self.available)}. "
-            f"Register new ones with register_{kind.split()[0]}()."
+            f"Register new ones with register_{kind.split(maxsplit=1)[0]}()."
         )
         super().__init__(self.message)
 

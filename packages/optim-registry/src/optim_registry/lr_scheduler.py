@@ -1,9 +1,9 @@
 """The scheduler registry and ``prepare_lr_scheduler`` (NeMo's ``nemo.core.optim.lr_scheduler`` API).
 
 ``prepare_lr_scheduler`` turns an ``optim.sched`` config into the dict Lightning's ``configure_optimizers``
-expects, without importing Lightning. It follows NeMo §6.5 step by step; where NeMo silently returns None for a
-schedule that cannot work (no ``max_steps``), this raises :class:`MissingMaxStepsError` saying which settings
-would provide it.
+expects, without importing Lightning. It follows NeMo §6.5 step by step; where NeMo silently returns None
+for a schedule that cannot work (no ``max_steps``), this raises :class:`MissingMaxStepsError` saying which
+settings would provide it.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def register_scheduler(name: str, scheduler: type, scheduler_params: type) -> No
     """
     if name in AVAILABLE_SCHEDULERS:
         raise DuplicateNameError(
-            f"Cannot override pre-existing schedulers. Conflicting scheduler name = {name!r}; pick another name."
+            f"Cannot override pre-existing schedulers. Conflicting scheduler name = {name!r}; pick "
+            f"another name."
         )
     AVAILABLE_SCHEDULERS[name] = scheduler
     register_scheduler_params(f"{scheduler.__name__}_params", scheduler_params)
@@ -172,9 +173,9 @@ def _batch_size_of(dataloader: Any) -> int:
     if getattr(dataloader, "batch_size", None) is not None:
         return int(dataloader.batch_size)
     for holder in ("batch_sampler", "sampler"):
-        sampler = getattr(dataloader, holder, None)
-        if getattr(sampler, "micro_batch_size", None) is not None:
-            return int(sampler.micro_batch_size)
+        micro = getattr(getattr(dataloader, holder, None), "micro_batch_size", None)
+        if micro is not None:
+            return int(micro)
     raise OptimRegistryError(
         f"Could not find the batch size of train_dataloader {dataloader!r}: it has no `batch_size` and its "
         "batch_sampler/sampler has no `micro_batch_size`. Set `max_steps` in the scheduler config instead."
@@ -216,7 +217,7 @@ def _needs_max_steps(scheduler_cls: type, args: dict[str, Any]) -> bool:
 
 
 def _infer_max_steps(cfg: dict[str, Any], train_dataloader: Any) -> tuple[int | None, str]:
-    """``max_steps`` from the config or from epochs × batches; otherwise None and the reason why."""
+    """``max_steps`` from the config or from epochs x batches; otherwise None and the reason why."""
     given = cfg.get("max_steps")
     if given is not None and given != -1:
         if given < 0:
@@ -250,11 +251,11 @@ def prepare_lr_scheduler(
 ) -> dict[str, Any] | None:
     """Build the scheduler described by an ``optim.sched`` config, in the dict form Lightning expects.
 
-    The config (dict, ``DictConfig`` or dataclass) has a ``name`` (a key of ``AVAILABLE_SCHEDULERS``) and either
-    the scheduler's arguments inline (``warmup_steps``, ``min_lr``, ...) or an ``args`` sub-dict: ``args:
-    {name: auto | <ParamsKey>, params: {...}}`` builds the arguments from a parameter dataclass, ``args:
-    {_target_: <path of a Params class>, ...}`` from that class. ``max_steps`` is taken from the config, or
-    inferred from ``t_max_epochs`` × batches per epoch ÷ ``t_accumulate_grad_batches`` (per
+    The config (dict, ``DictConfig`` or dataclass) has a ``name`` (a key of ``AVAILABLE_SCHEDULERS``) and
+    either the scheduler's arguments inline (``warmup_steps``, ``min_lr``, ...) or an ``args`` sub-dict:
+    ``args: {name: auto | <ParamsKey>, params: {...}}`` builds the arguments from a parameter dataclass,
+    ``args: {_target_: <path of a Params class>, ...}`` from that class. ``max_steps`` is taken from the
+    config, or inferred from ``t_max_epochs`` x batches per epoch / ``t_accumulate_grad_batches`` (per
     ``t_num_workers``, capped by ``t_limit_train_batches``) using ``train_dataloader``. ``monitor`` defaults
     to ``"loss"``.
 
@@ -279,7 +280,8 @@ def prepare_lr_scheduler(
     cfg = update_config_version(to_plain(scheduler_config))
     if not isinstance(cfg, dict):
         raise OptimRegistryError(
-            f"The scheduler config must be a mapping (dict, DictConfig or dataclass), got {type(cfg).__name__}."
+            f"The scheduler config must be a mapping (dict, DictConfig or dataclass), got "
+            f"{type(cfg).__name__}."
         )
     if "args" in cfg:
         args = dict(cfg["args"] or {})
@@ -295,12 +297,16 @@ def prepare_lr_scheduler(
         scheduler_name = params_cls.__name__.replace("Params", "")
     else:
         if "name" not in cfg:
-            logger.warning("The scheduler config has neither `name` nor `args._target_`: no scheduler is built.")
+            logger.warning(
+                "The scheduler config has neither `name` nor `args._target_`: no scheduler is built."
+            )
             return None
         scheduler_name = cfg["name"]
         if "name" in args:
             params_name = f"{scheduler_name}Params" if args["name"] == "auto" else args["name"]
-            overrides = args.get("params") or {key: v for key, v in args.items() if key not in ("name", "params")}
+            overrides = args.get("params") or {
+                key: v for key, v in args.items() if key not in ("name", "params")
+            }
             explicit = set(overrides)
             args = vars(get_scheduler_config(params_name, **overrides)()).copy()
 
@@ -312,7 +318,8 @@ def prepare_lr_scheduler(
     max_steps, reason = _infer_max_steps(cfg, train_dataloader)
     if max_steps is None and _needs_max_steps(scheduler_cls, args):
         raise MissingMaxStepsError(
-            f"Scheduler {scheduler_name!r} needs max_steps, but {reason}. Provide it by setting `max_steps` in "
+            f"Scheduler {scheduler_name!r} needs max_steps, but {reason}. Provide it by setting "
+            "`max_steps` in "
             "the scheduler config (trainer.max_steps), or `t_max_epochs` (with `t_accumulate_grad_batches`, "
             "`t_limit_train_batches`, `t_num_workers`) and passing train_dataloader to prepare_lr_scheduler."
         )
@@ -329,7 +336,8 @@ def prepare_lr_scheduler(
         bad_explicit = [key for key in bad if key in explicit]
         if bad_explicit:
             raise UnknownKeysError(scheduler_name, bad_explicit, accepted)
-        for key in bad:  # dataclass defaults this torch version no longer takes (e.g. ReduceLROnPlateau.verbose)
+        # Dataclass defaults that this torch version no longer takes (e.g. ReduceLROnPlateau's verbose).
+        for key in bad:
             args.pop(key)
 
     schedule = scheduler_cls(optimizer, **args)

@@ -8,13 +8,13 @@ NeMo, ``p.grad`` is left untouched by a step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import blocks, group_by_device_dtype
+from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
 
 __all__ = ["Novograd"]
 
@@ -33,8 +33,8 @@ class Novograd(Optimizer):
 
     Per parameter tensor: ``v = ||g||²`` on the first step (while ``v == 0``), then
     ``v = β2·v + (1-β2)·||g||²`` (AMSGrad normalises by the running max of ``v``);
-    ``g' = g/(sqrt(v)+eps) [+ wd·p] [×(1-β1) if grad_averaging]``; ``m = β1·m + g'``; ``p -= lr·m``, or with LUC
-    ``p -= min(luc_trust·||p||/(||m||+luc_eps), lr)·m``.
+    ``g' = g/(sqrt(v)+eps) [+ wd·p] [* (1-β1) if grad_averaging]``; ``m = β1·m + g'``; ``p -= lr·m``, or
+    with LUC ``p -= min(luc_trust·||p||/(||m||+luc_eps), lr)·m``.
 
     Args:
         params: Parameters or param-group dicts.
@@ -106,7 +106,7 @@ class Novograd(Optimizer):
             if not params:
                 continue
             for p in params:
-                if p.grad.is_sparse:
+                if cast(Tensor, p.grad).is_sparse:
                     raise RuntimeError("Novograd does not support sparse gradients.")
                 state = self.state[p]
                 if not state:
@@ -123,12 +123,12 @@ class Novograd(Optimizer):
     def _update(self, params: list[Tensor], group: dict[str, Any]) -> None:
         """Update one device/dtype group of parameters."""
         beta1, beta2 = group["betas"]
-        grads = [p.grad for p in params]
+        grads = grads_of(params)
         states = [self.state[p] for p in params]
         exp_avgs = [s["exp_avg"] for s in states]
 
         # Scalar second moments, all parameters at once.
-        norms_sq = torch.stack(torch._foreach_norm(grads)).float().square_()  # type: ignore[arg-type]
+        norms_sq = torch.stack(torch._foreach_norm(grads)).float().square_()
         v_old = torch.stack([s["exp_avg_sq"] for s in states])
         v_new = torch.where(v_old == 0, norms_sq, v_old * beta2 + norms_sq * (1.0 - beta2))
         torch._foreach_copy_([s["exp_avg_sq"] for s in states], list(v_new.unbind()))
@@ -144,13 +144,13 @@ class Novograd(Optimizer):
         indices = list(range(len(params)))
         for owners, (p_views, g_views, m_views) in blocks([params, grads, exp_avgs], indices):
             torch._foreach_mul_(m_views, beta1)
-            torch._foreach_addcmul_(m_views, g_views, [scales[i] for i in owners])  # type: ignore[arg-type]
+            torch._foreach_addcmul_(m_views, g_views, [scales[i] for i in owners])  # type: ignore[arg-type,unused-ignore]
             if wd != 0:
                 torch._foreach_add_(m_views, p_views, alpha=coef * wd)
             if not self.luc:
                 torch._foreach_add_(p_views, m_views, alpha=-group["lr"])
         if luc_p_norms is not None:
             m_norms = torch._foreach_norm(exp_avgs)
-            for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms):
+            for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms, strict=False):
                 factor = min(float(self.luc_trust * p_norm / (m_norm + self.luc_eps)), group["lr"])
                 p.add_(m, alpha=-factor)

@@ -1,9 +1,9 @@
 """The optimizer registry (NeMo's ``nemo.core.optim.optimizers`` API) with timm-style records.
 
 ``AVAILABLE_OPTIMIZERS`` maps names to optimizer classes exactly as in NeMo. Alongside it every name has an
-:class:`OptimInfo` record (class or lazily imported dotted path, description, capability flags, defaults), which
-:func:`list_optimizers` and :func:`get_optimizer_info` expose. Optimizers from optional packages (apex's
-``lamb`` and ``fused_adam``) are recorded by dotted path and imported only when asked for.
+:class:`OptimInfo` record (class or lazily imported dotted path, description, capability flags,
+defaults), which :func:`list_optimizers` and :func:`get_optimizer_info` expose. Optimizers from optional
+packages (apex's ``lamb`` and ``fused_adam``) are recorded by dotted path and imported only when asked for.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from torch.optim import Optimizer
 from optim_registry._config import (
     accepted_kwargs,
     check_keys,
-    is_omegaconf,
     parse_key_value_list,
     resolve_dotted,
     to_plain,
@@ -33,7 +32,12 @@ from optim_registry._config import (
 from optim_registry._params_registry import coerce_fields
 from optim_registry.adafactor import Adafactor
 from optim_registry.adan import Adan
-from optim_registry.errors import BackendUnavailableError, DuplicateNameError, OptimRegistryError, UnknownNameError
+from optim_registry.errors import (
+    BackendUnavailableError,
+    DuplicateNameError,
+    OptimRegistryError,
+    UnknownNameError,
+)
 from optim_registry.novograd import Novograd
 from optim_registry.params import (
     AVAILABLE_OPTIMIZER_PARAMS,
@@ -172,16 +176,26 @@ _INFOS: dict[str, OptimInfo] = {
     for name, cls in AVAILABLE_OPTIMIZERS.items()
 }
 _INFOS["lamb"] = OptimInfo(
-    "lamb", "apex.optimizers.FusedLAMB", "LAMB, fused CUDA kernel from NVIDIA apex.",
-    has_eps=True, has_betas=True, requires="apex",
+    "lamb",
+    "apex.optimizers.FusedLAMB",
+    "LAMB, fused CUDA kernel from NVIDIA apex.",
+    has_eps=True,
+    has_betas=True,
+    requires="apex",
 )
 _INFOS["fused_adam"] = OptimInfo(
-    "fused_adam", "apex.optimizers.FusedAdam", "Adam, fused CUDA kernel from NVIDIA apex (needs CUDA).",
-    has_eps=True, has_betas=True, requires="apex",
+    "fused_adam",
+    "apex.optimizers.FusedAdam",
+    "Adam, fused CUDA kernel from NVIDIA apex (needs CUDA).",
+    has_eps=True,
+    has_betas=True,
+    requires="apex",
 )
 
 
-def register_optimizer(name: str, optimizer: type, optimizer_params: type, *, description: str | None = None) -> None:
+def register_optimizer(
+    name: str, optimizer: type, optimizer_params: type, *, description: str | None = None
+) -> None:
     """Add an optimizer under ``name`` and its parameter dataclass under ``"<ClassName>_params"``.
 
     The dataclass is also registered as ``"<name>_params"`` (when that key is free) so that
@@ -198,7 +212,8 @@ def register_optimizer(name: str, optimizer: type, optimizer_params: type, *, de
     """
     if name in AVAILABLE_OPTIMIZERS or name in _INFOS:
         raise DuplicateNameError(
-            f"Cannot override pre-existing optimizers. Conflicting optimizer name = {name!r}; pick another name."
+            f"Cannot override pre-existing optimizers. Conflicting optimizer name = {name!r}; pick "
+            f"another name."
         )
     register_optimizer_params(f"{optimizer.__name__}_params", optimizer_params)
     if f"{name}_params" not in AVAILABLE_OPTIMIZER_PARAMS:
@@ -219,7 +234,7 @@ def get_optimizer_info(name: str) -> OptimInfo:
 
 
 def list_optimizers(
-    filter: str | Sequence[str] = "",  # noqa: A002 - timm's argument name
+    filter: str | Sequence[str] = "",
     exclude_filters: Sequence[str] = (),
     with_description: bool = False,
     include_unavailable: bool = False,
@@ -265,7 +280,9 @@ def get_optimizer(name: str, **kwargs: Any) -> functools.partial[Optimizer]:
             raise UnknownNameError("optimizer", name, _INFOS)
         AVAILABLE_OPTIMIZERS[name] = _INFOS[name].resolve()
     if name == "fused_adam" and not torch.cuda.is_available():
-        raise BackendUnavailableError("CUDA must be available to use fused_adam; pick 'adam' or 'adamw' on CPU.")
+        raise BackendUnavailableError(
+            "CUDA must be available to use fused_adam; pick 'adam' or 'adamw' on CPU."
+        )
     optimizer = AVAILABLE_OPTIMIZERS[name]
     accepted = accepted_kwargs(optimizer)
     if accepted is not None:
@@ -288,7 +305,8 @@ def _resolve_params_target(target: str) -> type:
     if isinstance(found, type) and dataclasses.is_dataclass(found) and issubclass(found, OptimizerParams):
         return found
     raise OptimRegistryError(
-        f"Optimizer args `_target_` must name an optimizer parameter dataclass (an OptimizerParams subclass), "
+        f"Optimizer args `_target_` must name an optimizer parameter dataclass (an OptimizerParams "
+        f"subclass), "
         f"got {target!r}."
     )
 
@@ -298,12 +316,14 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> dict[str
 
     Accepted forms:
         * ``None`` → ``{}``.
-        * A list of ``"arg_name=arg_value"`` strings (NeMo's documented ``opt_args``), values parsed to numbers,
+        * A list of ``"arg_name=arg_value"`` strings (NeMo's documented ``opt_args``), values parsed to
+        numbers,
           booleans, None and tuples; keys are checked against ``"<optimizer_name>_params"`` when registered.
         * A mapping / ``DictConfig`` / dataclass with ``_target_`` (or legacy ``cls``) naming a parameter
           dataclass → that dataclass's fields, the remaining keys overriding them.
         * A mapping with ``name``: ``auto`` → the ``"<optimizer_name>_params"`` dataclass, else that registry
-          key; overrides come from ``params`` if present, else the remaining keys → all the dataclass's fields.
+          key; overrides come from ``params`` if present, else the remaining keys → all the dataclass's
+          fields.
         * Any other mapping (or dataclass) → returned as a plain dict.
 
     Args:
@@ -321,7 +341,7 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> dict[str
     if optimizer_kwargs is None:
         return {}
     plain = to_plain(optimizer_kwargs)
-    if isinstance(plain, (list, tuple)) and not (is_omegaconf(optimizer_kwargs) and not plain):
+    if isinstance(plain, (list, tuple)):
         parsed = parse_key_value_list(plain)
         params_name = f"{optimizer_name}_params"
         if params_name in AVAILABLE_OPTIMIZER_PARAMS:
@@ -341,7 +361,7 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> dict[str
         params_name = f"{optimizer_name}_params" if name == "auto" else name
         overrides = kwargs.pop("params") if isinstance(kwargs.get("params"), dict) else kwargs
         return dict(vars(get_optimizer_config(params_name, **overrides)()))
-    return kwargs
+    return dict(kwargs)
 
 
 def init_optimizer_states(optimizer: Optimizer) -> None:

@@ -1,8 +1,8 @@
 """Optimizer parameter dataclasses, with NeMo's names, fields and defaults (``nemo.core.config.optimizers``).
 
-They are registered in ``AVAILABLE_OPTIMIZER_PARAMS`` under ``"<name>_params"`` (``"novograd_params"``) so that
-``parse_optimizer_args(name, {"name": "auto", ...})`` can find them. Scheduler parameter dataclasses live in
-:mod:`optim_registry.scheduler_params`.
+They are registered in ``AVAILABLE_OPTIMIZER_PARAMS`` under ``"<name>_params"`` (``"novograd_params"``)
+so that ``parse_optimizer_args(name, {"name": "auto", ...})`` can find them. Scheduler parameter dataclasses
+live in :mod:`optim_registry.scheduler_params`.
 
 One deliberate difference: ``AdafactorParams.decay_rate`` defaults to ``-0.8`` like the optimizer itself;
 NeMo's dataclass says ``0.8``, which makes ``beta2t = 1 - t**0.8`` negative from step 2 on.
@@ -38,7 +38,7 @@ __all__ = [
 
 @dataclass
 class OptimizerParams:
-    """Base of every optimizer's parameters. ``lr`` is mandatory (``'???'``, OmegaConf's MISSING, until set)."""
+    """Base of every optimizer's parameters: ``lr`` is mandatory (``'???'``, OmegaConf's MISSING)."""
 
     lr: float | None = MISSING
 
@@ -55,7 +55,7 @@ class SGDParams(OptimizerParams):
 
 @dataclass
 class AdamParams(OptimizerParams):
-    """Parameters of ``torch.optim.Adam`` (NeMo's dataclass has no ``betas`` field; pass it to the optimizer)."""
+    """Parameters of ``torch.optim.Adam`` (as in NeMo, no ``betas`` field)."""
 
     eps: float = 1e-08
     weight_decay: float = 0
@@ -135,7 +135,7 @@ class NovogradParams(OptimizerParams):
 
 @dataclass
 class AdafactorParams(OptimizerParams):
-    """Parameters of :class:`optim_registry.Adafactor` (``decay_rate=-0.8``, as on the optimizer; see module doc)."""
+    """Parameters of :class:`optim_registry.Adafactor` (``decay_rate=-0.8``, as on the optimizer)."""
 
     beta1: float | None = None
     eps: tuple[float, float] = (1e-30, 1e-3)
@@ -196,7 +196,9 @@ def register_optimizer_params(name: str, optimizer_params: type) -> None:
 
 
 def get_optimizer_config(name: str | None, **kwargs: Any) -> Any:
-    """Return ``functools.partial(ParamsCls, **kwargs)`` after checking every key, or ``kwargs`` if name is None.
+    """Return ``functools.partial(ParamsCls, **kwargs)`` after checking every key.
+
+    With ``name=None`` the ``kwargs`` are returned unchanged.
 
     Raises:
         UnknownNameError: ``name`` is not registered (the message lists the names and the closest match).

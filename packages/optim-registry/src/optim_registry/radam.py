@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -82,7 +82,8 @@ class RAdam(Optimizer):
                 continue
             masters, grads = [], []
             for p in params:
-                if p.grad.is_sparse:
+                grad = cast(Tensor, p.grad)
+                if grad.is_sparse:
                     raise RuntimeError("RAdam does not support sparse gradients.")
                 master = p.float() if p.dtype in _HALF else p
                 state = self.state[p]
@@ -95,17 +96,22 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = state["exp_avg_sq"].type_as(master)
                 state["step"] += 1
                 masters.append(master)
-                grads.append(p.grad.float() if p.grad.dtype in _HALF else p.grad)
+                grads.append(grad.float() if grad.dtype in _HALF else grad)
             for indices in group_by_device_dtype(masters).values():
-                self._update([masters[i] for i in indices], [grads[i] for i in indices],
-                             [self.state[params[i]] for i in indices], group)
-            for p, master in zip(params, masters):
+                self._update(
+                    [masters[i] for i in indices],
+                    [grads[i] for i in indices],
+                    [self.state[params[i]] for i in indices],
+                    group,
+                )
+            for p, master in zip(params, masters, strict=False):
                 if master is not p:
                     p.copy_(master)
         return loss
 
-    def _update(self, masters: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]],
-                group: dict[str, Any]) -> None:
+    def _update(
+        self, masters: list[Tensor], grads: list[Tensor], states: list[dict[str, Any]], group: dict[str, Any]
+    ) -> None:
         beta1, beta2 = group["betas"]
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         sizes = [_step_size(lr, beta1, beta2, s["step"]) for s in states]
@@ -123,7 +129,9 @@ class RAdam(Optimizer):
                 denom = torch._foreach_sqrt([vs[j] for j in adaptive])
                 torch._foreach_add_(denom, eps)
                 torch._foreach_addcdiv_(
-                    [ps[j] for j in adaptive], [ms[j] for j in adaptive], denom,
+                    [ps[j] for j in adaptive],
+                    [ms[j] for j in adaptive],
+                    denom,
                     [-sizes[owners[j]][0] for j in adaptive],
                 )
             if plain:

@@ -2,7 +2,8 @@
 
 Registered in ``AVAILABLE_SCHEDULER_PARAMS`` under NeMo's keys (``"CosineAnnealingParams"``,
 ``"WarmupPolicyParams"``, ...), which ``prepare_lr_scheduler`` uses for ``args: {name: auto}``. Unlike NeMo,
-``StepLRParams``, ``ExponentialLRParams`` and ``CyclicLRParams`` are registered too, so ``auto`` works for them.
+``StepLRParams``, ``ExponentialLRParams`` and ``CyclicLRParams`` are registered too, so ``auto`` works
+for them.
 """
 
 from __future__ import annotations
@@ -222,7 +223,9 @@ def register_scheduler_params(name: str, scheduler_params: type) -> None:
 
 
 def get_scheduler_config(name: str | None, **kwargs: Any) -> Any:
-    """Return ``functools.partial(ParamsCls, **kwargs)`` after checking every key, or ``kwargs`` if name is None.
+    """Return ``functools.partial(ParamsCls, **kwargs)`` after checking every key.
+
+    With ``name=None`` the ``kwargs`` are returned unchanged.
 
     Raises:
         UnknownNameError: ``name`` is not registered (the message lists the names and the closest match).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import _LRScheduler
@@ -75,7 +75,8 @@ def _require_max_steps(owner: str, max_steps: int | None) -> int:
     """
     if max_steps is None:
         raise MissingMaxStepsError(
-            f"{owner} needs max_steps (the total number of optimizer steps) and got None. Pass max_steps=..., "
+            f"{owner} needs max_steps (the total number of optimizer steps) and got None. Pass "
+            f"max_steps=..., "
             "or, through prepare_lr_scheduler, set `max_steps` in the scheduler config, or `t_max_epochs` "
             "(with `t_accumulate_grad_batches`, `t_limit_train_batches`, `t_num_workers`) and pass the "
             "train_dataloader so max_steps can be inferred."
@@ -85,6 +86,10 @@ def _require_max_steps(owner: str, max_steps: int | None) -> int:
 
 class _NemoSchedule(_LRScheduler):
     """Common plumbing: NeMo's warning when ``get_lr()`` is called outside ``step()``."""
+
+    def _bases(self) -> list[float]:
+        """The param groups' base LRs (floats; torch types them as ``float | Tensor``)."""
+        return cast("list[float]", list(self.base_lrs))
 
     def _warn_if_outside_step(self) -> None:
         if not getattr(self, "_get_lr_called_within_step", True):
@@ -133,10 +138,10 @@ class WarmupPolicy(_NemoSchedule):
 
     def _get_warmup_lr(self, step: int) -> list[float]:
         factor = (step + 1) / (self.warmup_steps + 1)
-        return [base * factor for base in self.base_lrs]
+        return [base * factor for base in self._bases()]
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class WarmupHoldPolicy(WarmupPolicy):
@@ -187,7 +192,7 @@ class WarmupHoldPolicy(WarmupPolicy):
         if step <= self.warmup_steps and self.warmup_steps > 0:
             return self._get_warmup_lr(step)
         if self.warmup_steps <= step < self.hold_steps:
-            return list(self.base_lrs)  # type: ignore[arg-type]
+            return self._bases()
         if self.max_steps is not None and step > self.max_steps:
             return [self.min_lr for _ in self.base_lrs]
         return self._get_lr(step)
@@ -196,8 +201,8 @@ class WarmupHoldPolicy(WarmupPolicy):
 class WarmupAnnealHoldPolicy(_NemoSchedule):
     """Warmup, anneal over ``D = M - (C + W)`` steps, then ``m`` for the last ``C`` (constant) steps.
 
-    Honours NeMo's ``reset_lr`` protocol: if ``param_groups[0]['reset_lr']`` exists, the step is shifted back by
-    its ``num_steps`` (and, once, ``D`` and ``M`` shrink by it when ``reset_lr_steps`` is set).
+    Honours NeMo's ``reset_lr`` protocol: if ``param_groups[0]['reset_lr']`` exists, the step is shifted
+    back by its ``num_steps`` (and, once, ``D`` and ``M`` shrink by it when ``reset_lr_steps`` is set).
 
     Args:
         optimizer: The wrapped optimizer.
@@ -252,13 +257,13 @@ class WarmupAnnealHoldPolicy(_NemoSchedule):
 
     def _get_warmup_lr(self, step: int) -> list[float]:
         factor = (step + 1) / (self.warmup_steps + 1)
-        return [base * factor for base in self.base_lrs]
+        return [base * factor for base in self._bases()]
 
     def _get_constant_lr(self, step: int) -> list[float]:
         return [self.min_lr for _ in self.base_lrs]
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class SquareRootConstantPolicy(_NemoSchedule):
@@ -311,11 +316,11 @@ class SquareRootConstantPolicy(_NemoSchedule):
         return self._get_lr(step)
 
     def _get_lr(self, step: int) -> list[float]:
-        return list(self.base_lrs)  # type: ignore[arg-type]
+        return self._bases()
 
 
 class SquareAnnealing(WarmupPolicy):
-    """After warmup: ``max(m, B·((M' - s')/M')²)`` with ``s' = s - W``, ``M' = M - W``; default ``m = 1e-5``."""
+    """After warmup: ``max(m, B·((M' - s')/M')²)``, ``s' = s - W``, ``M' = M - W``; ``m`` = 1e-5."""
 
     def __init__(
         self,
@@ -340,7 +345,7 @@ class SquareAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         total = self.max_steps - self.warmup_steps  # type: ignore[operator]
         mult = ((total - (step - self.warmup_steps)) / total) ** 2
-        return [max(base * mult, self.min_lr) for base in self.base_lrs]
+        return [max(base * mult, self.min_lr) for base in self._bases()]
 
 
 class SquareRootAnnealing(WarmupPolicy):
@@ -369,7 +374,7 @@ class SquareRootAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         mult = ((total - step) / total) ** 0.5
-        return [max(base * mult, self.min_lr) for base in self.base_lrs]
+        return [max(base * mult, self.min_lr) for base in self._bases()]
 
 
 def _megatron_cosine(max_lr: float, warmup: float, step: int, decay: float, min_lr: float) -> float:
@@ -391,8 +396,8 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
     """Warmup then half-cosine from ``B`` to ``m`` over ``M - W`` steps; ``m`` after ``M``.
 
     After warmup: ``(B - m)·0.5·(1 + cos(π·(s - W)/(M - W))) + m``. With ``constant_steps`` (or ratio) > 0 it
-    switches to the Megatron variant: warmup ``B0·s/W``, cosine over ``D = M - C - W`` steps, then ``m``, where
-    ``B0`` is param group 0's base LR, used for *every* group (as in NeMo).
+    switches to the Megatron variant: warmup ``B0·s/W``, cosine over ``D = M - C - W`` steps, then ``m``,
+    where ``B0`` is param group 0's base LR, used for *every* group (as in NeMo).
 
     Raises:
         OptimRegistryError: A base LR is below ``min_lr`` (NeMo raises ``ValueError`` too).
@@ -425,7 +430,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         return bool(self.constant_steps)
 
     def _get_lr(self, step: int) -> list[float]:
-        for base in self.base_lrs:
+        for base in self._bases():
             if base < self.min_lr:
                 raise OptimRegistryError(
                     f"{type(self).__name__} received an initial learning rate ({base}) lower than min_lr "
@@ -434,7 +439,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         if not self._megatron():
             total = self.max_steps - self.warmup_steps
             mult = 0.5 * (1 + math.cos(math.pi * (step - self.warmup_steps) / total))
-            return [(base - self.min_lr) * mult + self.min_lr for base in self.base_lrs]
+            return [(base - self.min_lr) * mult + self.min_lr for base in self._bases()]
         return self._megatron_lrs(step)
 
     def _get_warmup_lr(self, step: int) -> list[float]:
@@ -446,9 +451,7 @@ class CosineAnnealing(WarmupAnnealHoldPolicy):
         return self._megatron_lrs(step)
 
     def _megatron_lrs(self, step: int) -> list[float]:
-        value = _megatron_cosine(
-            float(self.base_lrs[0]), self.warmup_steps, step, self.decay_steps, self.min_lr
-        )
+        value = _megatron_cosine(self._bases()[0], self.warmup_steps, step, self.decay_steps, self.min_lr)
         return [value for _ in self.base_lrs]
 
 
@@ -488,20 +491,20 @@ class NoamAnnealing(_NemoSchedule):
         """LRs of every param group at the current step."""
         self._warn_if_outside_step()
         step = max(1, self.last_epoch)
-        for base in self.base_lrs:
+        for base in self._bases():
             if base < self.min_lr:
                 raise OptimRegistryError(
                     f"{type(self).__name__} received an initial learning rate ({base}) lower than min_lr "
                     f"({self.min_lr})."
                 )
-        return [self._noam_annealing(base, step) for base in self.base_lrs]  # type: ignore[arg-type]
+        return [self._noam_annealing(base, step) for base in self._bases()]
 
     def _noam_annealing(self, initial_lr: float, step: int) -> float:
         if self.warmup_steps > 0:
             mult = self._normalize * min(step ** (-0.5), step * (self.warmup_steps ** (-1.5)))
         else:
             mult = self._normalize * step ** (-0.5)
-        out = initial_lr * mult
+        out = float(initial_lr * mult)
         if step > self.warmup_steps:
             out = max(out, self.min_lr)
         return out
@@ -571,11 +574,13 @@ class NoamHoldAnnealing(_HoldAnnealBase):
 
     def _get_lr(self, step: int) -> list[float]:
         if not self.warmup_steps:
-            raise OptimRegistryError("NoamHoldAnnealing cannot be used without warmup steps; set warmup_steps.")
+            raise OptimRegistryError(
+                "NoamHoldAnnealing cannot be used without warmup steps; set warmup_steps."
+            )
         hold = self.hold_steps - self.warmup_steps if self.hold_steps > 0 else 0
         warm_decay = max(1, self.warmup_steps**self.decay_rate)
         hold_decay = max(1, (step - hold) ** self.decay_rate)
-        return [max(base * warm_decay / hold_decay, self.min_lr) for base in self.base_lrs]
+        return [max(base * warm_decay / hold_decay, self.min_lr) for base in self._bases()]
 
 
 class WarmupHoldAnnealOneMinusSquareRoot(_HoldAnnealBase):
@@ -584,7 +589,7 @@ class WarmupHoldAnnealOneMinusSquareRoot(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         mult = 1 - ((step - self.hold_steps) / (total - self.hold_steps)) ** 0.5
-        return [max(self.min_lr, base * mult) for base in self.base_lrs]
+        return [max(self.min_lr, base * mult) for base in self._bases()]
 
 
 class WarmupHoldAnnealLinear(_HoldAnnealBase):
@@ -593,11 +598,11 @@ class WarmupHoldAnnealLinear(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         total: int = self.max_steps  # type: ignore[assignment]
         ratio = (step - self.hold_steps) / (total - self.hold_steps)
-        return [base - (base - self.min_lr) * ratio for base in self.base_lrs]
+        return [base - (base - self.min_lr) * ratio for base in self._bases()]
 
 
 class WarmupAnnealing(WarmupPolicy):
-    """After warmup: linear ``m + (1 - (s - W)/(M - W))·(B0 - m)``, ``B0`` = group 0's base LR for all groups."""
+    """After warmup: ``m + (1 - (s - W)/(M - W))·(B0 - m)``, group 0's base LR ``B0`` for all."""
 
     def __init__(
         self,
@@ -620,9 +625,9 @@ class WarmupAnnealing(WarmupPolicy):
         )
 
     def _get_lr(self, step: int) -> list[float]:
-        delta = self.base_lrs[0] - self.min_lr
+        delta = self._bases()[0] - self.min_lr
         mult = (step - self.warmup_steps) / (self.max_steps - self.warmup_steps)  # type: ignore[operator]
-        return [self.min_lr + (1 - mult) * delta for _ in self.base_lrs]  # type: ignore[misc]
+        return [self.min_lr + (1 - mult) * delta for _ in self.base_lrs]
 
 
 class InverseSquareRootAnnealing(WarmupPolicy):
@@ -650,7 +655,7 @@ class InverseSquareRootAnnealing(WarmupPolicy):
 
     def _get_lr(self, step: int) -> list[float]:
         denom = ((step + 1) / (self.warmup_steps + 1)) ** 0.5
-        return [base / denom for base in self.base_lrs]
+        return [base / denom for base in self._bases()]
 
 
 class T5InverseSquareRootAnnealing(SquareRootConstantPolicy):
@@ -679,8 +684,10 @@ class T5InverseSquareRootAnnealing(SquareRootConstantPolicy):
         return [1 / (step**0.5) for _ in self.base_lrs]
 
 
-def _poly_decay(initial_lr: float, step: float, decay_steps: float, power: float, min_lr: float, cycle: bool) -> float:
-    """``(B - m)·(1 - p/D)^power + m``; ``cycle`` stretches ``D`` to the next multiple, else ``p = min(p, D)``."""
+def _poly_decay(
+    initial_lr: float, step: float, decay_steps: float, *, power: float, min_lr: float, cycle: bool
+) -> float:
+    """``(B - m)·(1 - p/D)^power + m``; ``cycle`` stretches ``D``, else ``p = min(p, D)``."""
     if cycle:
         decay_steps *= 1.0 if step == 0 else math.ceil(step / decay_steps)
     else:
@@ -718,8 +725,10 @@ class PolynomialDecayAnnealing(WarmupPolicy):
     def _get_lr(self, step: int) -> list[float]:
         decay = self.max_steps - self.warmup_steps  # type: ignore[operator]
         return [
-            _poly_decay(base, step - self.warmup_steps, decay, self.power, self.min_lr, self.cycle)  # type: ignore[arg-type]
-            for base in self.base_lrs
+            _poly_decay(
+                base, step - self.warmup_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
+            )
+            for base in self._bases()
         ]
 
 
@@ -756,8 +765,10 @@ class PolynomialHoldDecayAnnealing(_HoldAnnealBase):
     def _get_lr(self, step: int) -> list[float]:
         decay = self.max_steps - max(self.warmup_steps, self.hold_steps)  # type: ignore[operator]
         return [
-            _poly_decay(base, step - self.hold_steps, decay, self.power, self.min_lr, self.cycle)  # type: ignore[arg-type]
-            for base in self.base_lrs
+            _poly_decay(
+                base, step - self.hold_steps, decay, power=self.power, min_lr=self.min_lr, cycle=self.cycle
+            )
+            for base in self._bases()
         ]
 
 
