@@ -160,12 +160,11 @@ def test_list_models_search_filter_author_limit(api: HfApi, hf_hub: LoopbackHub)
         next(iter(api.list_models(search="tts", cardData=True))),
     )
     assert without.card_data is None
-    assert with_card.card_data is not None and with_card.card_data.tags == ["NeMo", "tts"]
+    assert with_card.card_data is not None
+    assert with_card.card_data.tags == ["NeMo", "tts"]
     full = next(iter(api.list_models(search="tts", full=True)))
-    assert full.siblings is not None and sorted(s.rfilename for s in full.siblings) == [
-        ".gitattributes",
-        "README.md",
-    ]
+    assert full.siblings is not None
+    assert sorted(s.rfilename for s in full.siblings) == [".gitattributes", "README.md"]
 
 
 def test_model_info_siblings_with_blobs_and_by_revision(api: HfApi) -> None:
@@ -178,7 +177,8 @@ def test_model_info_siblings_with_blobs_and_by_revision(api: HfApi) -> None:
     assert sizes["b.nemo"] == (2, git_blob_oid(b"22"))
     old = api.model_info("nemo-tester/info", revision=first)
     assert old.sha == first
-    assert old.siblings is not None and "b.nemo" not in {s.rfilename for s in old.siblings}
+    assert old.siblings is not None
+    assert "b.nemo" not in {s.rfilename for s in old.siblings}
 
 
 def test_tree_listing(api: HfApi) -> None:
@@ -245,7 +245,7 @@ def test_snapshot_download_of_a_folder(api: HfApi) -> None:
 
 def test_model_card_metadata_is_validated(api: HfApi) -> None:
     api.create_repo("nemo-tester/cards")
-    with pytest.raises(ValueError, match="Invalid metadata in README.md"):
+    with pytest.raises(ValueError, match=r"Invalid metadata in README\.md"):
         _upload(api, "nemo-tester/cards", {"README.md": b"---\nkey: [unclosed\n---\n"})
     with pytest.warns(UserWarning, match="empty or missing yaml metadata"):
         _upload(api, "nemo-tester/cards", {"README.md": b"# no metadata\n"})

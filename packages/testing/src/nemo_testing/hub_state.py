@@ -8,6 +8,7 @@ is also the ``ETag`` and ``oid`` the Hub reports for regular (non-LFS) files. Al
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import re
 import threading
@@ -15,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import yaml
-
 from .errors import HubError
+
+# PyYAML ships no type information; importing it as a module object keeps this file strictly typed.
+yaml: Any = importlib.import_module("yaml")
 
 DEFAULT_BRANCH = "main"
 COMMIT_OID = re.compile(r"^[0-9a-f]{40}$")
@@ -37,7 +39,7 @@ SUPERUSER = "\0superuser"
 
 
 def git_blob_oid(data: bytes) -> str:
-    """Git's object id of a blob: SHA-1 over ``blob <size>\\0`` and the content."""
+    """Git's object id of a blob: SHA-1 over ``blob <size>``, a NUL byte and the content."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
