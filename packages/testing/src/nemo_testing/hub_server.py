@@ -3,7 +3,7 @@
 Implemented (model repositories only): ``POST /api/repos/create``, ``DELETE /api/repos/delete``,
 ``GET /api/whoami-v2``, ``POST /api/validate-yaml``, ``GET /api/models`` (``search``, ``author``, ``filter``,
 ``sort``, ``direction``, ``limit``, ``full``, ``cardData``), ``GET /api/models/{id}[/revision/{rev}]`` (with
-``blobs``), ``GET /api/models/{id}/tree/{rev}[/{path}]`` (``recursive``), ``GET /api/models/{id}/refs``,
+``blobs``), ``GET /api/models/{id}/tree/{rev}[/{path}]`` (``recursive``), ``GET /api/models/{id}/refs``, ``GET /api/models/{id}/commits/{rev}``,
 ``POST /api/models/{id}/branch/{branch}``, ``POST /api/models/{id}/preupload/{rev}``,
 ``POST /api/models/{id}/commit/{rev}`` (ndjson), ``GET /api/agent-harnesses`` (empty) and ``HEAD``/``GET /{id}/resolve/{rev}/{path}``.
 
@@ -306,6 +306,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._model_info(repo_id, unquote(rest[1]))
         elif method == "GET" and action == "tree" and len(rest) >= 2:
             self._tree(repo_id, unquote(rest[1]), unquote("/".join(rest[2:])))
+        elif method == "GET" and action == "commits" and len(rest) == 2:
+            self._commits(repo_id, unquote(rest[1]))
         elif method == "GET" and action == "refs":
             repo = state.repo(repo_id, self.user)
             branches = [
@@ -460,6 +462,24 @@ class _Handler(BaseHTTPRequestHandler):
             tree_oid = git_tree_oid(folder, files)
             entries.append({"type": "directory", "oid": tree_oid, "size": 0, "path": folder})
         self._json(entries)
+
+    def _commits(self, repo_id: str, revision: str) -> None:
+        state = self.hub.state
+        repo = state.repo(repo_id, self.user)
+        commit: Commit | None = state.resolve(repo, revision)
+        history = []
+        while commit is not None:
+            history.append(
+                {
+                    "id": commit.oid,
+                    "title": commit.title,
+                    "message": "",
+                    "authors": [{"user": commit.author}],
+                    "date": commit.date,
+                }
+            )
+            commit = repo.commits[commit.parent] if commit.parent else None
+        self._json(history)
 
     def _preupload(self, repo_id: str, revision: str, data: dict[str, Any]) -> None:
         state = self.hub.state

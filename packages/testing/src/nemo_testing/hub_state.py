@@ -88,6 +88,7 @@ class Commit:
     title: str
     date: str
     files: dict[str, str]  # path -> blob oid
+    author: str = ""
 
 
 @dataclass
@@ -270,10 +271,10 @@ class HubState:
             for folder in delete_folders:
                 prefix = folder.rstrip("/") + "/"
                 removed.update(p for p in head.files if p.startswith(prefix))
-            return self._commit(repo, revision, title, add, removed)
+            return self._commit(repo, revision, title, add, removed, author=user or "")
 
     def _commit(
-        self, repo: Repo, branch: str, title: str, add: dict[str, bytes], removed: set[str]
+        self, repo: Repo, branch: str, title: str, add: dict[str, bytes], removed: set[str], author: str = ""
     ) -> Commit:
         parent = repo.commits[repo.branches[branch]] if branch in repo.branches else None
         files = {p: o for p, o in (parent.files if parent else {}).items() if p not in removed}
@@ -288,6 +289,7 @@ class HubState:
             title=title,
             date=_now(),
             files=files,
+            author=repo.author if author in ("", SUPERUSER) else author,
         )
         repo.commits[commit.oid] = commit
         repo.branches[branch] = commit.oid
