@@ -11,7 +11,7 @@ import importlib
 import os
 import re
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import InvalidRepoIdError
 
@@ -104,3 +104,42 @@ def api(endpoint_url: str, token: str | bool | None) -> Any:
     from . import __version__
 
     return hf().HfApi(endpoint=endpoint_url, token=token, library_name=LIBRARY_NAME, library_version=__version__)
+
+
+_PROGRESS: type[Any] | None = None
+
+
+def progress_bar_class() -> type[Any]:
+    """A tqdm class for downloads that shows progress even when stderr is not a terminal (logs, CI, jobs).
+
+    ``huggingface_hub``'s own bars switch themselves off without a terminal; downloads of large checkpoints
+    then look hung. This one is plain tqdm, still honouring ``HF_HUB_DISABLE_PROGRESS_BARS`` and
+    ``huggingface_hub.utils.disable_progress_bars()`` (the variable is read at each download).
+    """
+    global _PROGRESS  # noqa: PLW0603 - built once, on first use, so tqdm is imported lazily
+    if _PROGRESS is None:
+        base = importlib.import_module("tqdm").tqdm
+        disabled = importlib.import_module("huggingface_hub.utils").are_progress_bars_disabled
+
+        class DownloadProgress(base):  # type: ignore[misc, valid-type]
+            """tqdm that is on unless the Hub client's progress bars are disabled."""
+
+            # snapshot_download leaves its byte bars open; close_progress_bars() closes them.
+            created: ClassVar[list[Any]] = []
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs.pop("name", None)
+                switched_off = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS", "").upper() in _TRUE
+                kwargs["disable"] = bool(kwargs.get("disable")) or switched_off or disabled()
+                super().__init__(*args, **kwargs)
+                DownloadProgress.created.append(self)
+
+        _PROGRESS = DownloadProgress
+    return _PROGRESS
+
+
+def close_progress_bars() -> None:
+    """Close the download bars still open (so their last line is printed now, not at interpreter exit)."""
+    if _PROGRESS is not None:
+        while _PROGRESS.created:
+            _PROGRESS.created.pop().close()

@@ -191,11 +191,14 @@ def _download_file(request: _Request, filename: str, url: str, token: str | bool
             force_download=refresh,
             library_name=_hub.LIBRARY_NAME,
             library_version=__version__,
+            tqdm_class=_hub.progress_bar_class(),
         )
     except _hub.hf_errors().RemoteEntryNotFoundError as exc:
         raise FileNotInRepoError(
             f"{filename!r} disappeared from {request.label} while downloading; try again."
         ) from exc
+    finally:
+        _hub.close_progress_bars()
     return Path(path)
 
 
@@ -207,15 +210,19 @@ def _download_unpacked(request: _Request, commit: str, url: str, token: str | bo
         # Cached: the client would only re-check every file; one metadata request was enough.
         _record_ref(request, commit)
         return dest
-    snapshot = _hub.hf().snapshot_download(
-        request.repo_id,
-        revision=request.revision,
-        endpoint=url,
-        token=token,
-        force_download=refresh,
-        library_name=_hub.LIBRARY_NAME,
-        library_version=__version__,
-    )
+    try:
+        snapshot = _hub.hf().snapshot_download(
+            request.repo_id,
+            revision=request.revision,
+            endpoint=url,
+            token=token,
+            force_download=refresh,
+            library_name=_hub.LIBRARY_NAME,
+            library_version=__version__,
+            tqdm_class=_hub.progress_bar_class(),
+        )
+    finally:
+        _hub.close_progress_bars()
     return _materialize(Path(snapshot), dest)
 
 
