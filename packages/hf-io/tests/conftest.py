@@ -22,7 +22,11 @@ def safetensors_bytes(weights: dict[str, list[float]]) -> bytes:
     data = b""
     for name, values in weights.items():
         raw = struct.pack(f"<{len(values)}f", *values)
-        header[name] = {"dtype": "F32", "shape": [len(values)], "data_offsets": [len(data), len(data) + len(raw)]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": [len(values)],
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
         data += raw
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)

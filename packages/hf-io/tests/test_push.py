@@ -9,9 +9,9 @@ import pytest
 import yaml
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import RepositoryNotFoundError
-from nemo_archive import Archive, unpack
 
 from hf_io import InvalidRepoIdError, ModelSaveError, resolve_pretrained
+from nemo_archive import Archive, unpack
 from nemo_testing.hub_server import LoopbackHub
 
 
@@ -30,11 +30,13 @@ def _front_matter(text: str) -> dict[str, Any]:
     return data
 
 
-def test_push_packed_uploads_one_nemo_file_and_pulls_back_identical(empty_hf_hub: LoopbackHub, tiny_model: Any) -> None:
+def test_push_packed_uploads_one_nemo_file_and_pulls_back_identical(
+    empty_hf_hub: LoopbackHub, tiny_model: Any
+) -> None:
     url = tiny_model.push_to_hf_hub("nemo-tester/tiny_asr")
     assert url == f"{empty_hf_hub.url}/nemo-tester/tiny_asr/tree/main"
     assert _files("nemo-tester/tiny_asr") == [".gitattributes", "README.md", "tiny_asr.nemo"]
-    (saved_path, saved_bytes), = tiny_model.saved
+    ((saved_path, saved_bytes),) = tiny_model.saved
     assert saved_path.endswith("/tiny_asr.nemo")
     pulled = resolve_pretrained("nemo-tester/tiny_asr")
     assert pulled.name == "tiny_asr.nemo"
@@ -45,9 +47,11 @@ def test_push_packed_uploads_one_nemo_file_and_pulls_back_identical(empty_hf_hub
     assert restored.cfg == tiny_model.cfg
 
 
-def test_push_unpacked_uploads_the_archive_members(empty_hf_hub: LoopbackHub, tiny_model: Any, tmp_path: Path) -> None:
+def test_push_unpacked_uploads_the_archive_members(
+    empty_hf_hub: LoopbackHub, tiny_model: Any, tmp_path: Path
+) -> None:
     tiny_model.push_to_hf_hub("nemo-tester/big-model", pack_nemo_file=False)
-    (_, saved_bytes), = tiny_model.saved
+    ((_, saved_bytes),) = tiny_model.saved
     packed = tmp_path / "saved.nemo"
     packed.write_bytes(saved_bytes)
     expected = tmp_path / "expected"
@@ -71,7 +75,7 @@ def test_push_unpacked_through_the_models_connector_leaves_its_setting(
     empty_hf_hub: LoopbackHub, connector_model: Any
 ) -> None:
     connector_model.push_to_hf_hub("nemo-tester/with-connector", pack_nemo_file=False)
-    (folder, pack), = connector_model.save_calls
+    ((folder, pack),) = connector_model.save_calls
     assert pack is False
     assert not folder.endswith(".nemo")
     assert connector_model._save_restore_connector.pack_nemo_file is True
@@ -127,7 +131,9 @@ def test_custom_model_cards_get_their_placeholders_filled(empty_hf_hub: Loopback
 
     with pytest.warns(UserWarning, match="empty or missing yaml metadata"):
         tiny_model.push_to_hf_hub("nemo-tester/custom_card", model_card=MyModelCard("ABC"))
-    assert _readme("nemo-tester/custom_card") == "This is the ABC model, Custom Card at nemo-tester/custom_card"
+    assert (
+        _readme("nemo-tester/custom_card") == "This is the ABC model, Custom Card at nemo-tester/custom_card"
+    )
     card = tiny_model.generate_model_card(template="---\nlicense: mit\n---\n# {model_name}\n")
     tiny_model.push_to_hf_hub("nemo-tester/card_object", model_card=card)
     assert _readme("nemo-tester/card_object") == "---\nlicense: mit\n---\n# Card Object\n"
@@ -188,8 +194,12 @@ def test_push_to_an_explicit_endpoint(tiny_model: Any) -> None:
     try:
         url = tiny_model.push_to_hf_hub("someone/elsewhere", api_endpoint=other.url, token="other-token")
         assert url == f"{other.url}/someone/elsewhere/tree/main"
-        assert "elsewhere.nemo" in HfApi(endpoint=other.url, token="other-token").list_repo_files("someone/elsewhere")
-        with Archive(resolve_pretrained("someone/elsewhere", api_endpoint=other.url, token="other-token")) as a:
+        assert "elsewhere.nemo" in HfApi(endpoint=other.url, token="other-token").list_repo_files(
+            "someone/elsewhere"
+        )
+        with Archive(
+            resolve_pretrained("someone/elsewhere", api_endpoint=other.url, token="other-token")
+        ) as a:
             assert a.config["hidden"] == 4
     finally:
         other.stop()

@@ -83,7 +83,10 @@ def test_new_commits_are_picked_up(packed_repo: tuple[str, bytes], model_classes
 
 
 def test_download_progress_is_shown(
-    packed_repo: tuple[str, bytes], unpacked_repo: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    packed_repo: tuple[str, bytes],
+    unpacked_repo: str,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     resolve_pretrained(packed_repo[0])
     err = capfd.readouterr().err  # stderr is not a terminal here, and progress is shown all the same
@@ -97,7 +100,10 @@ def test_download_progress_is_shown(
 
 
 def test_offline_after_the_hub_goes_away(
-    packed_repo: tuple[str, bytes], unpacked_repo: str, empty_hf_hub: LoopbackHub, monkeypatch: pytest.MonkeyPatch
+    packed_repo: tuple[str, bytes],
+    unpacked_repo: str,
+    empty_hf_hub: LoopbackHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     packed = resolve_pretrained(packed_repo[0])
     unpacked = resolve_pretrained(unpacked_repo)
@@ -113,7 +119,9 @@ def test_offline_after_the_hub_goes_away(
         shutil.rmtree(unpacked)
         assert resolve_pretrained(unpacked_repo) == unpacked
         assert (unpacked / "model_config.yaml").is_file()
-        with pytest.raises(NotCachedError, match=r"nemo-tester/never@main is not in the local Hugging Face cache"):
+        with pytest.raises(
+            NotCachedError, match=r"nemo-tester/never@main is not in the local Hugging Face cache"
+        ):
             resolve_pretrained("nemo-tester/never")
         with pytest.raises(NotCachedError, match="Run once with network access"):
             resolve_pretrained(f"{unpacked_repo}@other-branch")
@@ -124,7 +132,9 @@ def test_offline_after_the_hub_goes_away(
         assert f"cannot reach the Hugging Face Hub at {empty_hf_hub.url}" in str(info.value)
 
 
-def test_offline_mode_never_touches_the_network(packed_repo: tuple[str, bytes], empty_hf_hub: LoopbackHub) -> None:
+def test_offline_mode_never_touches_the_network(
+    packed_repo: tuple[str, bytes], empty_hf_hub: LoopbackHub
+) -> None:
     resolve_pretrained(packed_repo[0])
     empty_hf_hub.requests.clear()
     assert resolve_pretrained(packed_repo[0], local_files_only=True).read_bytes() == packed_repo[1]
@@ -132,7 +142,9 @@ def test_offline_mode_never_touches_the_network(packed_repo: tuple[str, bytes], 
 
 
 def test_repo_not_found(empty_hf_hub: LoopbackHub) -> None:
-    with pytest.raises(RepoNotFoundError, match=r"repository nemo-tester/absent was not found on http://127") as info:
+    with pytest.raises(
+        RepoNotFoundError, match=r"repository nemo-tester/absent was not found on http://127"
+    ) as info:
         resolve_pretrained("nemo-tester/absent")
     assert "pass token= or set HF_TOKEN" in str(info.value)
     assert isinstance(info.value, FileNotFoundError)
@@ -142,7 +154,9 @@ def test_repo_not_found(empty_hf_hub: LoopbackHub) -> None:
 
 
 def test_revision_not_found(packed_repo: tuple[str, bytes]) -> None:
-    with pytest.raises(RevisionNotFoundError, match=r"has no revision 'nope'; its branches are main\.") as info:
+    with pytest.raises(
+        RevisionNotFoundError, match=r"has no revision 'nope'; its branches are main\."
+    ) as info:
         resolve_pretrained(f"{packed_repo[0]}@nope")
     assert "full commit id" in str(info.value)
     with pytest.raises(RevisionNotFoundError):
@@ -167,7 +181,9 @@ def test_repo_without_a_model(empty_hf_hub: LoopbackHub) -> None:
 
 def test_several_nemo_files(empty_hf_hub: LoopbackHub) -> None:
     empty_hf_hub.seed("nemo-tester/many", {"a.nemo": b"A", "sub/b.nemo": b"B"})
-    with pytest.raises(AmbiguousNemoFileError, match=r"several \.nemo files .* a\.nemo, sub/b\.nemo\. Pass filename="):
+    with pytest.raises(
+        AmbiguousNemoFileError, match=r"several \.nemo files .* a\.nemo, sub/b\.nemo\. Pass filename="
+    ):
         resolve_pretrained("nemo-tester/many")
     assert resolve_pretrained("nemo-tester/many", filename="sub/b.nemo").read_bytes() == b"B"
     # the file named after the repository wins, as in NeMo
@@ -177,13 +193,15 @@ def test_several_nemo_files(empty_hf_hub: LoopbackHub) -> None:
 
 def test_missing_file(empty_hf_hub: LoopbackHub) -> None:
     empty_hf_hub.seed("nemo-tester/one", {"one.nemo": b"1"})
-    with pytest.raises(FileNotInRepoError, match=r"'two\.nemo' is not in nemo-tester/one@main; its \.nemo files are"):
+    with pytest.raises(
+        FileNotInRepoError, match=r"'two\.nemo' is not in nemo-tester/one@main; its \.nemo files are"
+    ):
         resolve_pretrained("nemo-tester/one", filename="two.nemo")
 
 
 def test_invalid_names(empty_hf_hub: LoopbackHub) -> None:
     for bad in ("no-owner", "a/b/c", "a/b@", "-a/b", "a/b c"):
-        with pytest.raises(InvalidRepoIdError, match="expected exactly 'owner/name'|names no revision"):
+        with pytest.raises(InvalidRepoIdError, match=r"expected exactly 'owner/name'|names no revision"):
             resolve_pretrained(bad)
     assert empty_hf_hub.requests == []
 
@@ -202,6 +220,8 @@ def test_endpoint_from_argument_and_environment(tiny_model: Any, monkeypatch: py
         other.stop()
 
 
-def test_restores_from_what_it_resolves(packed_repo: tuple[str, bytes], model_classes: Any, tmp_path: Path) -> None:
+def test_restores_from_what_it_resolves(
+    packed_repo: tuple[str, bytes], model_classes: Any, tmp_path: Path
+) -> None:
     model = model_classes[0].restore_from(str(resolve_pretrained(packed_repo[0])))
     assert model.weights["decoder.bias"] == [0.5, -0.5]

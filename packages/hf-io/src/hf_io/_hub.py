@@ -13,6 +13,7 @@ import re
 from types import ModuleType
 from typing import Any, ClassVar
 
+from . import __version__
 from .errors import InvalidRepoIdError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -101,9 +102,9 @@ def check_repo_id(repo_id: Any, *, original: str | None = None) -> str:
 
 def api(endpoint_url: str, token: str | bool | None) -> Any:
     """An ``HfApi`` client for ``endpoint_url`` that reports itself as the ``nemo`` library."""
-    from . import __version__
-
-    return hf().HfApi(endpoint=endpoint_url, token=token, library_name=LIBRARY_NAME, library_version=__version__)
+    return hf().HfApi(
+        endpoint=endpoint_url, token=token, library_name=LIBRARY_NAME, library_version=__version__
+    )
 
 
 _PROGRESS: type[Any] | None = None

@@ -92,7 +92,7 @@ class HuggingFaceFileIO(ABC):  # noqa: B024 - a mixin without abstract methods, 
         repo_id: str,
         *,
         pack_nemo_file: bool = True,
-        model_card: ModelCard | None | object | str = None,
+        model_card: ModelCard | object | str | None = None,
         commit_message: str = "Push model using huggingface_hub.",
         private: bool = False,
         api_endpoint: str | None = None,
@@ -171,7 +171,7 @@ class HuggingFaceFileIO(ABC):  # noqa: B024 - a mixin without abstract methods, 
     # ------------------------------------------------------------------ model card
     def generate_model_card(
         self,
-        type: str = "hf",  # noqa: A002 - NeMo's documented argument name
+        type: str = "hf",
         template: str | None = None,
         template_kwargs: Mapping[str, Any] | None = None,
     ) -> ModelCard:
@@ -193,7 +193,9 @@ class HuggingFaceFileIO(ABC):  # noqa: B024 - a mixin without abstract methods, 
             ModelCardError: ``type`` is not ``"hf"``.
         """
         if type != "hf":
-            raise ModelCardError(f"model card type {type!r} is not supported; use type='hf' (a Hugging Face card).")
+            raise ModelCardError(
+                f"model card type {type!r} is not supported; use type='hf' (a Hugging Face card)."
+            )
         cls = self.__class__
         count = _parameter_count(self)
         values: dict[str, Any] = {
@@ -232,7 +234,8 @@ def _parameter_count(model: object) -> int | None:
 
 def _archive_parameter_count(saved: Path) -> int | None:
     """Count the parameters in the saved weights without torch; None if they cannot be read that way."""
-    from nemo_archive import Archive, ArchiveError
+    from nemo_archive.archive import Archive  # noqa: PLC0415 - nemo_archive loads on first use
+    from nemo_archive.errors import ArchiveError  # noqa: PLC0415
 
     try:
         with Archive(saved) as archive:
@@ -268,7 +271,7 @@ def _save_for_upload(model: object, folder: Path, name: str, pack_nemo_file: boo
         finally:
             connector.pack_nemo_file = previous
     else:
-        from nemo_archive import unpack
+        from nemo_archive.writer import unpack  # noqa: PLC0415 - nemo_archive loads on first use
 
         packed = scratch / f"{name}.nemo"
         save_to(str(packed))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _hub
+from . import __version__, _hub
 from ._fs import link_tree_atomic
 from .errors import (
     AmbiguousNemoFileError,
@@ -178,9 +178,9 @@ def _known_branches(client: Any, repo_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- downloading
-def _download_file(request: _Request, filename: str, url: str, token: str | bool | None, refresh: bool) -> Path:
-    from . import __version__
-
+def _download_file(
+    request: _Request, filename: str, url: str, token: str | bool | None, refresh: bool
+) -> Path:
     try:
         path = _hub.hf().hf_hub_download(
             request.repo_id,
@@ -202,9 +202,9 @@ def _download_file(request: _Request, filename: str, url: str, token: str | bool
     return Path(path)
 
 
-def _download_unpacked(request: _Request, commit: str, url: str, token: str | bool | None, refresh: bool) -> Path:
-    from . import __version__
-
+def _download_unpacked(
+    request: _Request, commit: str, url: str, token: str | bool | None, refresh: bool
+) -> Path:
     dest = _unpacked_dir(request.repo_id, commit)
     if dest.is_dir() and not refresh:
         # Cached: the client would only re-check every file; one metadata request was enough.
@@ -275,7 +275,9 @@ def _from_cache(request: _Request) -> Path | None:
         return None
     snapshot = _storage(request.repo_id) / "snapshots" / commit
     files = (
-        [p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()] if snapshot.is_dir() else []
+        [p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()]
+        if snapshot.is_dir()
+        else []
     )
     unpacked = _unpacked_dir(request.repo_id, commit)
     if request.filename is None and unpacked.is_dir() and not any(f.endswith(".nemo") for f in files):
