@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder, fsync, then rename."""
+    import tempfile  # noqa: PLC0415 - these helpers run on push/pull only; keep `import hf_io` light
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -31,6 +30,9 @@ def link_tree_atomic(files: dict[str, Path], dest: Path) -> Path:
     The folder is built next to ``dest`` and renamed into place, so ``dest`` either does not exist or is
     complete. Hard links cost no space and are regular files (not symlinks), which archive readers accept.
     """
+    import shutil  # noqa: PLC0415 - see write_text_atomic
+    import uuid  # noqa: PLC0415
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.tmp"
     try:

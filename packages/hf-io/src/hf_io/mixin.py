@@ -6,9 +6,7 @@ Any class with ``save_to(path)`` (and, to pull back, a classmethod ``restore_fro
 
 from __future__ import annotations
 
-import inspect
 import os
-import tempfile
 from abc import ABC
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -132,6 +130,8 @@ class HuggingFaceFileIO(ABC):  # noqa: B024 - a mixin without abstract methods, 
             ModelSaveError: The model has no ``save_to`` or it did not write the model.
             huggingface_hub.errors.HfHubHTTPError: The Hub refused a request (no write access, ...).
         """
+        import tempfile  # noqa: PLC0415 - keeps `import hf_io` light
+
         repo_id = _hub.check_repo_id(repo_id)
         name = repo_id.split("/", 1)[1]
         url = _hub.endpoint(api_endpoint)
@@ -309,6 +309,8 @@ def _list_models_kwargs(filt: dict[str, Any]) -> dict[str, Any]:
         tags.extend(_as_list(filt.pop(key, None)))
     if tags:
         filt["filter"] = list(dict.fromkeys(tags))
+    import inspect  # noqa: PLC0415 - keeps `import hf_io` light
+
     accepted = set(inspect.signature(_hub.hf().HfApi.list_models).parameters) - {"self", "token"}
     unknown = sorted(set(filt) - accepted)
     if unknown:

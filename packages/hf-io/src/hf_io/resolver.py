@@ -15,10 +15,8 @@ refuse).
 from __future__ import annotations
 
 import re
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__, _hub
 from ._fs import link_tree_atomic
@@ -43,8 +41,7 @@ def is_hf_model_name(model_name: str) -> bool:
     return "/" in model_name
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):
     repo_id: str
     revision: str
     filename: str | None
@@ -297,5 +294,7 @@ def _from_cache(request: _Request) -> Path | None:
 
 def clear_unpacked_cache(repo_id: str) -> None:
     """Delete the unpacked-model folders cached for ``repo_id`` (the Hub cache itself is left alone)."""
+    import shutil  # noqa: PLC0415 - keeps `import hf_io` light
+
     folder = _unpacked_dir(_hub.check_repo_id(repo_id), "x").parent
     shutil.rmtree(folder, ignore_errors=True)
