@@ -24,3 +24,12 @@ def test_public_names() -> None:
     assert issubclass(hf_io.InvalidRepoIdError, ValueError)
     assert issubclass(hf_io.HubUnreachableError, ConnectionError)
     assert issubclass(hf_io.AmbiguousNemoFileError, hf_io.HfIoError)
+
+
+def test_model_protocols(model_classes: tuple[type, type]) -> None:
+    from hf_io import Restorable, Savable
+
+    model = model_classes[0]()
+    assert isinstance(model, Savable)
+    assert isinstance(model_classes[0], Restorable)
+    assert not isinstance(object(), Savable)

@@ -225,3 +225,16 @@ def test_restores_from_what_it_resolves(
 ) -> None:
     model = model_classes[0].restore_from(str(resolve_pretrained(packed_repo[0])))
     assert model.weights["decoder.bias"] == [0.5, -0.5]
+
+
+def test_clear_unpacked_cache(unpacked_repo: str, empty_hf_hub: LoopbackHub) -> None:
+    from hf_io import clear_unpacked_cache
+
+    folder = resolve_pretrained(unpacked_repo)
+    clear_unpacked_cache(unpacked_repo)
+    assert not folder.exists()
+    empty_hf_hub.requests.clear()
+    # rebuilt from the Hub cache's blobs: the client checks the files but downloads none again
+    assert resolve_pretrained(unpacked_repo) == folder
+    assert (folder / "model_config.yaml").is_file()
+    assert _downloads(empty_hf_hub) == []
