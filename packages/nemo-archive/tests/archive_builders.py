@@ -28,7 +28,9 @@ def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, **attrs: object) -> 
     tar.addfile(info, io.BytesIO(data))
 
 
-def make_tar(path: Path, members: list[tuple[str, bytes]], extra: list[tarfile.TarInfo] | None = None) -> Path:
+def make_tar(
+    path: Path, members: list[tuple[str, bytes]], extra: list[tarfile.TarInfo] | None = None
+) -> Path:
     """Write a plain tar: ``members`` as regular files, then raw ``extra`` headers (links, devices, ...)."""
     with tarfile.open(path, "w:", format=tarfile.PAX_FORMAT) as tar:
         for name, data in members:
@@ -142,7 +144,9 @@ def build_hostile(kind: str, directory: Path) -> Path:
     if kind == "absurd_size":
         return _absurd_size(path)
     if kind == "yaml_python_tag":
-        return make_tar(path, [("./model_config.yaml", b"target: !!python/object/apply:os.system ['echo pwned']\n")])
+        return make_tar(
+            path, [("./model_config.yaml", b"target: !!python/object/apply:os.system ['echo pwned']\n")]
+        )
     if kind == "empty":
         path.write_bytes(b"")
         return path

@@ -10,7 +10,7 @@ import pytest
 # --import-mode=importlib does not put the tests folder on sys.path; the builders module lives there.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from archive_builders import REF_SMALL  # noqa: E402
+from archive_builders import REF_SMALL
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Hostile and broken archives: each is refused with a specific error and nothing lands outside the destination."""
+"""Hostile and broken archives: each is refused with a specific error; nothing lands outside the target."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from archive_builders import CONFIG_YAML, HOSTILE, REF_ARTIFACT, build_hostile, evil_pickle, make_tar, torch_zip
 
 import nemo_archive
+from archive_builders import (
+    CONFIG_YAML,
+    HOSTILE,
+    REF_ARTIFACT,
+    build_hostile,
+    evil_pickle,
+    make_tar,
+    torch_zip,
+)
 from nemo_archive import errors
 
 
@@ -48,8 +56,8 @@ def test_yaml_python_tags_are_refused(tmp_path: Path) -> None:
     path = build_hostile("yaml_python_tag", tmp_path)
     with nemo_archive.Archive(path) as archive:
         assert "python/object" in archive.config_text  # the raw text is still readable
-        with pytest.raises(errors.UnsafeContentError, match="model_config.yaml"):
-            archive.config
+        with pytest.raises(errors.UnsafeContentError, match=r"model_config\.yaml"):
+            _ = archive.config
         report = archive.verify()
     assert not report.ok
 
@@ -143,8 +151,8 @@ def test_missing_members_are_reported_with_the_archive_contents(tmp_path: Path) 
     path = make_tar(tmp_path / "cfg_only.nemo", [("./model_config.yaml", CONFIG_YAML)])
     with nemo_archive.Archive(path) as archive:
         with pytest.raises(errors.MissingMemberError, match="model_weights"):
-            archive.weights_member
-        with pytest.raises(errors.MissingMemberError, match="model_config.yaml"):
+            _ = archive.weights_member
+        with pytest.raises(errors.MissingMemberError, match=r"model_config\.yaml"):
             archive.open_artifact("nemo:0123456789abcdef0123456789abcdef_missing.txt")
         with pytest.raises(KeyError):  # MissingMemberError is also a KeyError
             archive.member("nope")

@@ -10,9 +10,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from archive_builders import REF_ARTIFACT, REF_SMALL
 
 import nemo_archive
+from archive_builders import REF_ARTIFACT, REF_SMALL
 from nemo_archive import Archive
 
 VOCAB = b"<pad>\n<unk>\na\nb\nc\nhello\nworld\nnemo\n"
@@ -112,7 +112,9 @@ def _forward(sd: dict[str, object]) -> object:
 
 @pytest.mark.parametrize("kind", ["tar", "tar.gz", "directory"])
 @pytest.mark.parametrize("mmap", [True, False])
-def test_reference_weights_load_and_compute_the_recorded_output(tmp_path: Path, kind: str, mmap: bool) -> None:
+def test_reference_weights_load_and_compute_the_recorded_output(
+    tmp_path: Path, kind: str, mmap: bool
+) -> None:
     with Archive(_containers(tmp_path)[kind]) as archive:
         sd = archive.load_state_dict("cpu", mmap=mmap)
         member = archive.read_member("model_weights.ckpt")
@@ -171,7 +173,10 @@ def test_checkpoint_with_parameters_dtypes_and_nested_values(tmp_path: Path) -> 
     torch.save(payload, ckpt)
     from archive_builders import CONFIG_YAML, make_tar
 
-    path = make_tar(tmp_path / "p.nemo", [("./model_config.yaml", CONFIG_YAML), ("./model_weights.ckpt", ckpt.read_bytes())])
+    path = make_tar(
+        tmp_path / "p.nemo",
+        [("./model_config.yaml", CONFIG_YAML), ("./model_weights.ckpt", ckpt.read_bytes())],
+    )
     with Archive(path) as archive:
         info = archive.tensor_info()
         assert info["state_dict.view"].shape == (3,)
@@ -194,7 +199,10 @@ def test_sparse_tensors_fall_back_to_torch_weights_only(tmp_path: Path) -> None:
     torch.save({"q": q}, ckpt)
     from archive_builders import CONFIG_YAML, make_tar
 
-    path = make_tar(tmp_path / "q.nemo", [("./model_config.yaml", CONFIG_YAML), ("./model_weights.ckpt", ckpt.read_bytes())])
+    path = make_tar(
+        tmp_path / "q.nemo",
+        [("./model_config.yaml", CONFIG_YAML), ("./model_weights.ckpt", ckpt.read_bytes())],
+    )
     with Archive(path) as archive:
         loaded = archive.load_state_dict()
     assert torch.equal(loaded["q"].to_dense(), q.to_dense())

@@ -5,29 +5,40 @@ memory-mapped copy-on-write: reading a member is a slice of the map, and weights
 without copying.
 """
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
-from .errors import CorruptArchiveError, MissingMemberError, NotAnArchiveError, SizeLimitError, UnsafeMemberError
+from .errors import (
+    CorruptArchiveError,
+    MissingMemberError,
+    NotAnArchiveError,
+    SizeLimitError,
+    UnsafeMemberError,
+)
 
+TYPE_CHECKING = False  # `typing` is slow to import; mypy treats this name as True
 if TYPE_CHECKING:
     import tarfile
+    from typing import IO, Any
 
 GZIP_MAGIC = b"\x1f\x8b"
 MIN_GZIP_LIMIT = 64 * 1024 * 1024
 GZIP_RATIO_LIMIT = 100
-WELL_KNOWN = frozenset({"model_config.yaml", "manifest.json", "model_weights.ckpt", "model_weights.safetensors"})
+WELL_KNOWN = frozenset(
+    {"model_config.yaml", "manifest.json", "model_weights.ckpt", "model_weights.safetensors"}
+)
 
 
-@dataclass(frozen=True)
 class MemberInfo:
     """One regular-file member of an archive.
 
@@ -37,9 +48,23 @@ class MemberInfo:
         offset: Byte offset of the data in the archive file (plain tar only, else -1).
     """
 
-    name: str
-    size: int
-    offset: int = -1
+    __slots__ = ("name", "offset", "size")
+
+    def __init__(self, name: str, size: int, offset: int = -1) -> None:
+        self.name = name
+        self.size = size
+        self.offset = offset
+
+    def __repr__(self) -> str:
+        return f"MemberInfo(name={self.name!r}, size={self.size}, offset={self.offset})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MemberInfo):
+            return NotImplemented
+        return (self.name, self.size, self.offset) == (other.name, other.size, other.offset)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.size, self.offset))
 
 
 def normalize_name(raw: str, path: object) -> str | None:
@@ -106,7 +131,7 @@ class Container:
         raise NotImplementedError
 
     def buffer(self, name: str) -> tuple[Any, int, int]:
-        """Return ``(buffer, offset, size)``: the member's bytes inside a buffer, without copying if possible."""
+        """Return ``(buffer, offset, size)``: the member's bytes in a buffer, without copying if possible."""
         data = bytearray(self.read(name))
         return data, 0, len(data)
 
@@ -162,7 +187,8 @@ def _check_tarinfo(info: tarfile.TarInfo, path: object, seen: set[str]) -> str |
     if info.isdir():
         if name in WELL_KNOWN:
             raise CorruptArchiveError(
-                "is a directory, but this member must be a file; the archive is malformed. Re-save the model.",
+                "is a directory, but this member must be a file; the archive is malformed. "
+                "Re-save the model.",
                 path=path,
                 member=info.name,
             )
@@ -177,7 +203,8 @@ def _check_tarinfo(info: tarfile.TarInfo, path: object, seen: set[str]) -> str |
         return None
     if info.issym() or info.islnk():
         raise UnsafeMemberError(
-            f"member is a {'symbolic' if info.issym() else 'hard'} link to {info.linkname!r}; links are refused "
+            f"member is a {'symbolic' if info.issym() else 'hard'} link to {info.linkname!r}; links are "
+            "refused "
             "because they can point outside the destination. Re-create the archive without links.",
             path=path,
             member=info.name,
@@ -221,7 +248,8 @@ class TarContainer(Container):
                         continue
                     if info.offset_data + info.size > file_size:
                         raise CorruptArchiveError(
-                            f"member declares {info.size} bytes at offset {info.offset_data} but the file has "
+                            f"member declares {info.size} bytes at offset {info.offset_data} but the file "
+                            "has "
                             f"only {file_size} bytes; the archive is truncated or its header is corrupt. "
                             "Re-download or re-save it.",
                             path=path,
@@ -264,11 +292,9 @@ class TarContainer(Container):
 
     def close(self) -> None:
         """Close the map and the file (tensors built over the map keep their own reference)."""
-        try:
+        # Tensors or streams may still reference the map; it is then released when they are.
+        with contextlib.suppress(BufferError):
             self._map.close()
-        except BufferError:
-            # Tensors still reference the map; it is released when they are.
-            pass
         self._file.close()
 
 
@@ -317,7 +343,9 @@ class GzipContainer(Container):
 
     kind = "tar.gz"
 
-    def __init__(self, path: Path, file: IO[bytes], file_size: int, max_uncompressed_size: int | None) -> None:
+    def __init__(
+        self, path: Path, file: IO[bytes], file_size: int, max_uncompressed_size: int | None
+    ) -> None:
         super().__init__(path)
         import gzip
         import tarfile
@@ -329,7 +357,7 @@ class GzipContainer(Container):
         self._offsets: dict[str, int] = {}
         seen: set[str] = set()
         try:
-            self._tar = tarfile.open(fileobj=self._stream, mode="r:")
+            self._tar = tarfile.open(fileobj=self._stream, mode="r:")  # noqa: SIM115 - kept open for reads
             for info in self._tar:
                 name = _check_tarinfo(info, path, seen)
                 if name is None:
@@ -363,7 +391,9 @@ class GzipContainer(Container):
             data = self._stream.read(info.size)
         except (EOFError, zlib.error, OSError) as exc:
             raise CorruptArchiveError(
-                f"gzip data is truncated or corrupt ({exc}); re-download the archive.", path=self.path, member=name
+                f"gzip data is truncated or corrupt ({exc}); re-download the archive.",
+                path=self.path,
+                member=name,
             ) from exc
         if len(data) != info.size:
             raise CorruptArchiveError(
@@ -456,7 +486,7 @@ def open_container(path: str | os.PathLike[str], max_uncompressed_size: int | No
     p = Path(path)
     if p.is_dir():
         return DirContainer(p)
-    file = open(p, "rb")  # noqa: SIM115 - owned by the container
+    file = open(p, "rb")  # noqa: SIM115 - the container owns and closes it
     try:
         size = os.fstat(file.fileno()).st_size
         head = file.read(512)

@@ -1,5 +1,8 @@
 """Atomic file writes and destination checks shared by the writer and the extractor."""
 
+
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import contextlib
@@ -77,7 +80,8 @@ def member_target(root: Path, name: str, archive: object) -> Path:
         )
     if target.is_dir() and not target.is_symlink():
         raise DestinationError(
-            f"{target} is a directory where the member's file must go; remove it or pick another destination.",
+            f"{target} is a directory where the member's file must go; remove it or pick another "
+            "destination.",
             path=archive,
             member=name,
         )

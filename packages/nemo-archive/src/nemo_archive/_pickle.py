@@ -6,6 +6,9 @@ Any other global raises :class:`UnsupportedGlobal`, which callers turn into a re
 ``torch.load(weights_only=True)``.
 """
 
+
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import codecs
@@ -96,17 +99,28 @@ class _Restricted(pickle.Unpickler):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
         _, storage_type, key, location, numel = pid
-        if not isinstance(storage_type, _StorageType) or not isinstance(key, str) or not isinstance(numel, int):
+        if (
+            not isinstance(storage_type, _StorageType)
+            or not isinstance(key, str)
+            or not isinstance(numel, int)
+        ):
             raise pickle.UnpicklingError(f"malformed storage reference {pid!r}")
         return self._builder.storage(storage_type.dtype, key, str(location), numel)
 
     # The rebuild functions, by torch's names and argument order.
-    def _rebuild_tensor_v2(
-        self, storage: Any, offset: int, size: Any, stride: Any, requires_grad: bool, hooks: Any, metadata: Any = None
+    def _rebuild_tensor_v2(  # noqa: PLR0917 - torch's positional signature
+        self,
+        storage: Any,
+        offset: int,
+        size: Any,
+        stride: Any,
+        requires_grad: bool,
+        hooks: Any,
+        metadata: Any = None,
     ) -> Any:
         return self._tensor(storage, offset, size, stride, requires_grad, hooks, metadata, None)
 
-    def _rebuild_tensor_v3(
+    def _rebuild_tensor_v3(  # noqa: PLR0917 - torch's positional signature
         self,
         storage: Any,
         offset: int,
@@ -117,9 +131,11 @@ class _Restricted(pickle.Unpickler):
         dtype: Any,
         metadata: Any = None,
     ) -> Any:
-        return self._tensor(storage, offset, size, stride, requires_grad, hooks, metadata, str(dtype).rsplit(".")[-1])
+        return self._tensor(
+            storage, offset, size, stride, requires_grad, hooks, metadata, str(dtype).rsplit(".")[-1]
+        )
 
-    def _tensor(
+    def _tensor(  # noqa: PLR0917 - mirrors the rebuild functions
         self,
         storage: Any,
         offset: Any,
@@ -136,7 +152,9 @@ class _Restricted(pickle.Unpickler):
         if not isinstance(offset, int) or not _is_int_tuple(size) or not _is_int_tuple(stride):
             raise pickle.UnpicklingError("malformed tensor arguments")
         if len(size) != len(stride) or offset < 0 or any(d < 0 for d in size) or any(s < 0 for s in stride):
-            raise pickle.UnpicklingError(f"invalid tensor geometry size={size} stride={stride} offset={offset}")
+            raise pickle.UnpicklingError(
+                f"invalid tensor geometry size={size} stride={stride} offset={offset}"
+            )
         return self._builder.tensor(storage, offset, tuple(size), tuple(stride), dtype)
 
     def _rebuild_parameter(self, data: Any, requires_grad: bool, hooks: Any) -> Any:

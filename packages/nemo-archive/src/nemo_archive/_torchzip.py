@@ -4,6 +4,9 @@
 checkpoint, and of the archive that holds it. This module finds those ranges (SPEC.md §3.1).
 """
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import struct
@@ -65,7 +68,7 @@ def read_torch_zip(buf: Any, start: int, size: int, path: object, member: str) -
     return TorchZip(prefix, records)
 
 
-def _collect(
+def _collect(  # noqa: PLR0917 - a private helper of read_torch_zip
     view: memoryview,
     infos: list[Any],
     prefix: str,

@@ -5,6 +5,9 @@ the archive. With ``mmap=True`` the tensors are ``torch.frombuffer`` views of a 
 the archive: no temp file, no copy, pages read on first touch, and writes to a tensor never reach the file.
 """
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import pickle
@@ -47,7 +50,9 @@ def _target(torch: Any, map_location: Any, location: str) -> Any:
 class _TorchBuilder:
     """Builds real tensors over ``view`` (see ``_pickle.Builder``)."""
 
-    def __init__(self, torch: Any, view: memoryview, zipinfo: TorchZip, copy: bool, map_location: Any) -> None:
+    def __init__(
+        self, torch: Any, view: memoryview, zipinfo: TorchZip, copy: bool, map_location: Any
+    ) -> None:
         self.torch = torch
         self.view = view
         self.zip = zipinfo
@@ -126,14 +131,17 @@ def load_ckpt(
         raise
     except Exception as exc:
         raise CorruptArchiveError(
-            f"the weights cannot be rebuilt ({type(exc).__name__}: {exc}); the checkpoint is corrupt. Re-save it.",
+            f"the weights cannot be rebuilt ({type(exc).__name__}: {exc}); the checkpoint is corrupt. "
+            "Re-save it.",
             path=path,
             member=member,
         ) from exc
 
 
-def torch_load_fallback(stream: Any, *, weights_only: bool, map_location: Any, path: object, member: str) -> Any:
-    """Hand the member to ``torch.load`` (exotic tensors, big-endian files, or an explicit ``weights_only=False``).
+def torch_load_fallback(
+    stream: Any, *, weights_only: bool, map_location: Any, path: object, member: str
+) -> Any:
+    """Hand the member to ``torch.load`` (exotic tensors, big-endian files, explicit ``weights_only=False``).
 
     Raises:
         UnsafeContentError: ``weights_only=True`` and torch refuses the pickle.
@@ -156,7 +164,14 @@ def torch_load_fallback(stream: Any, *, weights_only: bool, map_location: Any, p
 
 
 def load_safetensors(
-    buf: Any, header: dict[str, Any], data_start: int, *, copy: bool, map_location: Any, path: object, member: str
+    buf: Any,
+    header: dict[str, Any],
+    data_start: int,
+    *,
+    copy: bool,
+    map_location: Any,
+    path: object,
+    member: str,
 ) -> dict[str, Any]:
     """Build the tensors of a safetensors member over ``buf``."""
     torch = import_torch(path, member)

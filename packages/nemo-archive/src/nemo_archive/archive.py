@@ -1,29 +1,42 @@
 """Reading a .nemo: :class:`Archive`, opened once, read many ways, never unpacked to a temp dir."""
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import os
-import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
 
 from ._container import Container, MemberInfo, open_container
-from ._fs import atomic_file, member_target
-from ._yaml import load_config
 from .errors import ArchiveError, DestinationError, MissingMemberError
-from .manifest import Manifest
-from .tensors import TensorInfo, ckpt_tensor_info, parameter_count, safetensors_tensor_info
 
-__all__ = ["Archive", "CONFIG", "MANIFEST", "WEIGHTS_CKPT", "WEIGHTS_SAFETENSORS", "NEMO_PREFIX", "ARTIFACT_NAME"]
+# Modules needed only by some methods are imported inside them: `nemo-archive config` stays fast.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+    from .manifest import Manifest
+    from .tensors import TensorInfo
+
+__all__ = [
+    "Archive",
+    "VerifyReport",
+    "CONFIG",
+    "MANIFEST",
+    "WEIGHTS_CKPT",
+    "WEIGHTS_SAFETENSORS",
+    "NEMO_PREFIX",
+    "is_artifact_name",
+]
 
 CONFIG = "model_config.yaml"
 MANIFEST = "manifest.json"
 WEIGHTS_CKPT = "model_weights.ckpt"
 WEIGHTS_SAFETENSORS = "model_weights.safetensors"
 NEMO_PREFIX = "nemo:"
-ARTIFACT_NAME = re.compile(r"^[0-9a-f]{32}_[^/]+$")
+_HEX = frozenset("0123456789abcdef")
 CHUNK = 16 * 1024 * 1024
 
 Progress = Callable[[int], None]
@@ -39,7 +52,7 @@ class Archive:
     Args:
         path: The ``.nemo`` file or unpacked directory.
         max_uncompressed_size: For gzip tars, the most bytes to decompress (default: the larger of 64 MiB and
-            100× the compressed size) — a guard against gzip bombs.
+            100x the compressed size) — a guard against gzip bombs.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -53,12 +66,13 @@ class Archive:
         self.path = Path(path)
         self._container: Container = open_container(self.path, max_uncompressed_size)
         self._config_text: str | None = None
-        self._manifest: Manifest | None | bool = False
+        self._manifest: Manifest | bool | None = False
         if self._container.kind == "directory" and CONFIG not in self._container.members:
             from .errors import NotAnArchiveError
 
             raise NotAnArchiveError(
-                f"directory holds no {CONFIG}; it is not an unpacked .nemo (point at the folder that has it).",
+                f"directory holds no {CONFIG}; it is not an unpacked .nemo (point at the folder that "
+                "has it).",
                 path=self.path,
             )
 
@@ -146,6 +160,8 @@ class Archive:
             UnsafeContentError: The YAML uses Python-object tags.
             CorruptArchiveError: The YAML does not parse or is not a mapping.
         """
+        from ._yaml import load_config
+
         return load_config(self.config_text, self.path, CONFIG)
 
     def omegaconf(self) -> Any:
@@ -160,7 +176,8 @@ class Archive:
             from .errors import MissingDependencyError
 
             raise MissingDependencyError(
-                "omegaconf is not installed; use Archive.config for plain containers or `pip install omegaconf`.",
+                "omegaconf is not installed; use Archive.config for plain containers or "
+                "`pip install omegaconf`.",
                 path=self.path,
             ) from exc
         return OmegaConf.create(self.config)
@@ -179,6 +196,8 @@ class Archive:
         Raises:
             CorruptArchiveError: The manifest exists but does not parse.
         """
+        from .manifest import Manifest
+
         if self._manifest is False:
             if MANIFEST in self._container.members:
                 self._manifest = Manifest.from_bytes(self._container.read(MANIFEST), self.path)
@@ -197,7 +216,7 @@ class Archive:
     @property
     def artifacts(self) -> list[str]:
         """Members named like artifacts (``<32 hex>_<basename>``)."""
-        return [n for n in self._container.members if ARTIFACT_NAME.match(n)]
+        return [n for n in self._container.members if is_artifact_name(n)]
 
     def artifact_refs(self) -> dict[str, str]:
         """Every ``nemo:`` reference in the config: dotted config path → member name (nested configs too)."""
@@ -237,6 +256,8 @@ class Archive:
         """
         name = _artifact_name(ref)
         self._container.member(name)
+        from ._fs import member_target
+
         target = Path(dest)
         if target.is_dir():
             target = member_target(target, name, self.path)
@@ -244,6 +265,8 @@ class Archive:
         return target
 
     def _copy_member(self, name: str, target: Path, progress: Progress | None = None) -> None:
+        from ._fs import atomic_file
+
         with self._container.open(name) as src, atomic_file(target, durable=False) as out:
             while True:
                 chunk = src.read(CHUNK)
@@ -271,6 +294,8 @@ class Archive:
             DestinationError: A target exists (and ``overwrite`` is False) or is a directory.
             UnsafeMemberError: A target would resolve outside ``dest``.
         """
+        from ._fs import member_target
+
         root = Path(dest)
         if root.exists() and not root.is_dir():
             raise DestinationError("exists and is not a directory; extract into a directory.", path=root)
@@ -283,7 +308,8 @@ class Archive:
             target = member_target(root, name, self.path)
             if target.exists() and not overwrite:
                 raise DestinationError(
-                    f"{target} already exists; pass overwrite=True (CLI: --overwrite) or use an empty directory.",
+                    f"{target} already exists; pass overwrite=True (CLI: --overwrite) or use an empty "
+                    "directory.",
                     path=self.path,
                     member=name,
                 )
@@ -324,6 +350,8 @@ class Archive:
             CorruptArchiveError: The weights do not parse.
             UnsafeContentError: The checkpoint's pickle names globals outside the allow-list.
         """
+        from .tensors import ckpt_tensor_info, safetensors_tensor_info
+
         name = _strip(member) if member else self.weights_member
         buf, start, size = self._container.buffer(name)
         if name.endswith(".safetensors"):
@@ -332,6 +360,8 @@ class Archive:
 
     def parameter_count(self, member: str | None = None) -> int:
         """Total elements over the tensors (tied entries counted once)."""
+        from .tensors import parameter_count
+
         return parameter_count(self.tensor_info(member))
 
     def load_state_dict(
@@ -345,8 +375,9 @@ class Archive:
         """Load the weights (needs torch).
 
         Args:
-            map_location: ``None`` (each storage where it was saved), a device string or ``torch.device``, or a
-                dict mapping saved locations to new ones; anything else is passed to ``torch.load``.
+            map_location: ``None`` (each storage where it was saved), a device string or
+                ``torch.device``, or a dict mapping saved locations to new ones; anything else is
+                passed to ``torch.load``.
             mmap: Build tensors over a copy-on-write memory map of the archive (no copy, no temp file). With
                 False the bytes are copied into memory. Gzip archives are always read into memory.
             weights_only: Refuse every pickle global but plain tensors and containers (the safe default).
@@ -370,14 +401,21 @@ class Archive:
         _weights.import_torch(self.path, name)
         buf, start, size = self._container.private_buffer(name)
         copy = not mmap or not self._container.zero_copy()
-        simple_location = map_location is None or isinstance(map_location, (str, dict)) or (
-            type(map_location).__name__ == "device"
+        simple_location = (
+            map_location is None
+            or isinstance(map_location, (str, dict))
+            or (type(map_location).__name__ == "device")
         )
         if name.endswith(".safetensors"):
             header, data_start = safetensors_header(buf, start, size, self.path, name)
             return _weights.load_safetensors(
-                buf, header, data_start, copy=copy and self._container.zero_copy(), map_location=map_location,
-                path=self.path, member=name,
+                buf,
+                header,
+                data_start,
+                copy=copy and self._container.zero_copy(),
+                map_location=map_location,
+                path=self.path,
+                member=name,
             )
         if weights_only and simple_location:
             from ._torchzip import read_torch_zip
@@ -385,8 +423,12 @@ class Archive:
             zipinfo = read_torch_zip(buf, start, size, self.path, name)
             try:
                 return _weights.load_ckpt(
-                    buf, zipinfo, copy=copy and self._container.zero_copy(), map_location=map_location,
-                    path=self.path, member=name,
+                    buf,
+                    zipinfo,
+                    copy=copy and self._container.zero_copy(),
+                    map_location=map_location,
+                    path=self.path,
+                    member=name,
                 )
             except UnsupportedGlobal:
                 pass  # torch's own weights_only unpickler decides below
@@ -426,6 +468,8 @@ class Archive:
         Returns:
             A :class:`VerifyReport`; ``report.ok`` is False if any check failed.
         """
+        from .tensors import parameter_count
+
         report = VerifyReport(str(self.path))
         report.add("tar structure", True, f"{self.kind}, {len(self.names)} members")
         try:
@@ -451,14 +495,18 @@ class Archive:
                     continue
                 actual = self.hash_member(entry.name, progress)
                 ok = actual == entry.sha256
-                report.add(f"hash {entry.name}", ok, "sha256 ok" if ok else f"sha256 {actual} != {entry.sha256}")
+                report.add(
+                    f"hash {entry.name}", ok, "sha256 ok" if ok else f"sha256 {actual} != {entry.sha256}"
+                )
             extra = [n for n in self.names if n not in listed and n != MANIFEST]
             report.add("manifest lists every member", not extra, f"unlisted: {extra}" if extra else "yes")
         elif not any(c.name == "manifest" for c in report.checks):
             report.add("manifest", True, "none (archive written without a manifest, e.g. by nemo_toolkit)")
         if config is not None:
             missing = [ref for ref in self.artifact_refs().values() if ref not in self._container.members]
-            report.add("artifacts", not missing, f"missing: {missing}" if missing else "all referenced present")
+            report.add(
+                "artifacts", not missing, f"missing: {missing}" if missing else "all referenced present"
+            )
         try:
             tensors = self.tensor_info()
             report.add("weights", True, f"{len(tensors)} tensors, {parameter_count(tensors)} parameters")
@@ -509,6 +557,11 @@ class Check:
         self.detail = detail
 
 
+def is_artifact_name(name: str) -> bool:
+    """Whether ``name`` has the artifact form ``<32 lowercase hex>_<basename>`` (SPEC.md §2)."""
+    return len(name) > 33 and name[32] == "_" and "/" not in name and set(name[:32]) <= _HEX
+
+
 def _strip(name: str) -> str:
     while name.startswith("./"):
         name = name[2:]
@@ -518,8 +571,3 @@ def _strip(name: str) -> str:
 def _artifact_name(ref: str) -> str:
     name = ref[len(NEMO_PREFIX) :] if ref.startswith(NEMO_PREFIX) else ref
     return _strip(name)
-
-
-def copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
-    """Copy a stream in large chunks."""
-    shutil.copyfileobj(src, dst, CHUNK)

@@ -9,9 +9,19 @@ unusable; 8 missing optional dependency. torch is never imported by ``info``, ``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
+
+# ruff: noqa: PLC0415 - subcommands import what they need, so `nemo-archive config` stays fast
+
+TYPE_CHECKING = False  # `typing` is slow to import; mypy treats this name as True
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+
+def _print(text: str = "", file: TextIO | None = None) -> None:
+    """Write one line of output (stdout by default)."""
+    (file or sys.stdout).write(text + "\n")
+
 
 EXIT_OK = 0
 EXIT_VERIFY_FAILED = 1
@@ -25,7 +35,9 @@ EXIT_DEPENDENCY = 8
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nemo-archive", description="Inspect, verify and convert .nemo files.")
+    parser = argparse.ArgumentParser(
+        prog="nemo-archive", description="Inspect, verify and convert .nemo files."
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("info", help="format, size, target class, members, tensors, parameters, manifest")
@@ -78,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         from . import __version__
 
-        print(f"nemo-archive {__version__}")
+        _print(f"nemo-archive {__version__}")
         return EXIT_OK
     if args.command is None:
         _parser().print_help(sys.stderr)
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except (ArchiveError, OSError) as exc:
-        print(f"nemo-archive {args.command}: error: {exc}", file=sys.stderr)
+        _print(f"nemo-archive {args.command}: error: {exc}", file=sys.stderr)
         return _exit_code(exc)
 
 
@@ -113,10 +125,12 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             entry = manifest.entry(m.name) if manifest else None
             rows.append({"name": m.name, "size": m.size, "sha256": entry.sha256 if entry else None})
     if args.json:
-        print(json.dumps(rows, indent=1))
+        import json
+
+        _print(json.dumps(rows, indent=1))
     else:
         for row in rows:
-            print(f"{row['size']:>14,}  {row['name']}")
+            _print(f"{row['size']:>14,}  {row['name']}")
     return EXIT_OK
 
 
@@ -130,9 +144,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
         info: dict[str, Any] = {
             "path": str(archive.path),
             "format": archive.kind,
-            "size": os.path.getsize(archive.path) if archive.kind != "directory" else sum(
-                m.size for m in archive.members
-            ),
+            "size": os.path.getsize(archive.path)
+            if archive.kind != "directory"
+            else sum(m.size for m in archive.members),
             "target": archive.target,
             "members": len(archive.names),
             "artifacts": archive.artifacts,
@@ -157,24 +171,28 @@ def _cmd_info(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        print(json.dumps(info, indent=1))
+        import json
+
+        _print(json.dumps(info, indent=1))
         return EXIT_OK
     for key in ("path", "format", "size", "target", "members", "weights_format", "tensors", "parameters"):
         if key in info:
             value = info[key]
-            print(f"{key:>15}: {value:,}" if isinstance(value, int) else f"{key:>15}: {value}")
+            _print(f"{key:>15}: {value:,}" if isinstance(value, int) else f"{key:>15}: {value}")
     if "dtypes" in info:
-        print(f"{'dtypes':>15}: {', '.join(info['dtypes'])}")
+        _print(f"{'dtypes':>15}: {', '.join(info['dtypes'])}")
     if "weights_error" in info:
-        print(f"{'weights':>15}: unreadable: {info['weights_error']}")
-    print(f"{'artifacts':>15}: {', '.join(info['artifacts']) or '-'}")
+        _print(f"{'weights':>15}: unreadable: {info['weights_error']}")
+    _print(f"{'artifacts':>15}: {', '.join(info['artifacts']) or '-'}")
     if manifest is None:
-        print(f"{'manifest':>15}: none")
+        _print(f"{'manifest':>15}: none")
     else:
-        print(f"{'manifest':>15}: format {manifest.format_version}, {manifest.writer.get('name')} "
-              f"{manifest.writer.get('version')}, {manifest.created}")
+        _print(
+            f"{'manifest':>15}: format {manifest.format_version}, {manifest.writer.get('name')} "
+            f"{manifest.writer.get('version')}, {manifest.created}"
+        )
         for key, value in manifest.provenance.items():
-            print(f"{key:>15}: {value}")
+            _print(f"{key:>15}: {value}")
     return EXIT_OK
 
 
@@ -187,11 +205,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         report = archive.verify(progress=bar)
         bar.close()
     if args.json:
-        print(json.dumps(report.to_json(), indent=1))
+        import json
+
+        _print(json.dumps(report.to_json(), indent=1))
     else:
         for check in report.checks:
-            print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
-        print("archive is valid" if report.ok else "archive is NOT valid")
+            _print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        _print("archive is valid" if report.ok else "archive is NOT valid")
     return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
 
 
@@ -204,12 +224,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         written = archive.extract(args.dir, args.members or None, overwrite=args.overwrite, progress=bar)
         bar.close()
     for path in written:
-        print(path)
+        _print(str(path))
     return EXIT_OK
 
 
 def _cmd_unpack(args: argparse.Namespace) -> int:
-    return _cmd_extract(argparse.Namespace(file=args.file, dir=args.dir, members=[], overwrite=args.overwrite))
+    return _cmd_extract(
+        argparse.Namespace(file=args.file, dir=args.dir, members=[], overwrite=args.overwrite)
+    )
 
 
 def _cmd_pack(args: argparse.Namespace) -> int:
@@ -222,7 +244,7 @@ def _cmd_pack(args: argparse.Namespace) -> int:
     bar = ProgressBar(total, "pack")
     path = pack(args.dir, args.file, progress=bar)
     bar.close()
-    print(path)
+    _print(str(path))
     return EXIT_OK
 
 

@@ -1,5 +1,8 @@
 """The ``manifest.json`` member (SPEC.md §4): what was written, by whom, with which hashes and provenance."""
 
+
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import json
@@ -63,7 +66,9 @@ class Manifest:
             "writer": self.writer,
             "created": self.created,
             "weights_format": self.weights_format,
-            "members": [{"name": m.name, "role": m.role, "size": m.size, "sha256": m.sha256} for m in self.members],
+            "members": [
+                {"name": m.name, "role": m.role, "size": m.size, "sha256": m.sha256} for m in self.members
+            ],
             "provenance": self.provenance,
         }
 
@@ -93,7 +98,8 @@ class Manifest:
             )
         except Exception as exc:  # any malformed JSON shape is a corrupt manifest
             raise CorruptArchiveError(
-                f"manifest is not a valid nemo-archive manifest ({type(exc).__name__}: {exc}); re-save the archive "
+                f"manifest is not a valid nemo-archive manifest ({type(exc).__name__}: {exc}); re-save the "
+                "archive "
                 "or delete the member to treat the archive as NeMo-written.",
                 path=path,
                 member=member,

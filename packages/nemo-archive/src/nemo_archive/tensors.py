@@ -4,6 +4,9 @@ For a ``torch.save`` zip the restricted unpickler rebuilds ``data.pkl`` into :cl
 safetensors the JSON header is parsed directly. Nothing is executed and no tensor data is read.
 """
 
+
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import json
@@ -35,7 +38,7 @@ class TensorInfo:
         storage: Storage key (torch zip) or the tensor's name (safetensors).
         offset: Offset in elements into the storage.
         stride: Strides in elements.
-        nbytes: Bytes the tensor's elements occupy (``numel × itemsize``).
+        nbytes: Bytes the tensor's elements occupy (``numel x itemsize``).
     """
 
     name: str
@@ -106,7 +109,9 @@ class _MetaBuilder:
 def _walk(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:
     if isinstance(obj, Mapping):
         for key, value in obj.items():
-            yield from _walk(value, f"{prefix}{key}." if not isinstance(value, _TensorRec) else f"{prefix}{key}")
+            yield from _walk(
+                value, f"{prefix}{key}." if not isinstance(value, _TensorRec) else f"{prefix}{key}"
+            )
     elif isinstance(obj, (list, tuple)):
         for i, value in enumerate(obj):
             yield from _walk(value, f"{prefix}{i}." if not isinstance(value, _TensorRec) else f"{prefix}{i}")
@@ -118,10 +123,12 @@ def _extent(t: _TensorRec) -> int:
     """Elements of the storage the view reaches (0 for empty tensors)."""
     if any(d == 0 for d in t.shape):
         return 0
-    return t.offset + 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride))
+    return t.offset + 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride, strict=False))
 
 
-def ckpt_tensor_info(buf: Any, start: int, size: int, path: object, member: str) -> tuple[dict[str, TensorInfo], TorchZip]:
+def ckpt_tensor_info(
+    buf: Any, start: int, size: int, path: object, member: str
+) -> tuple[dict[str, TensorInfo], TorchZip]:
     """Read tensor metadata of a torch zip checkpoint in ``buf[start:start+size]``.
 
     Raises:
@@ -135,7 +142,8 @@ def ckpt_tensor_info(buf: Any, start: int, size: int, path: object, member: str)
         obj = unpickle(data, _MetaBuilder())
     except UnsupportedGlobal as exc:
         raise UnsafeContentError(
-            f"the weights' pickle references {exc.qualname}, which is not a plain tensor state dict; it is not "
+            f"the weights' pickle references {exc.qualname}, which is not a plain tensor state dict; it "
+            "is not "
             "loaded because a pickle global can run arbitrary code. If you trust the file, load it with "
             "weights_only=False.",
             path=path,
@@ -157,11 +165,14 @@ def ckpt_tensor_info(buf: Any, start: int, size: int, path: object, member: str)
                 member=member,
             )
         if rec.dtype not in DTYPES or rec.storage.dtype not in DTYPES:
-            raise CorruptArchiveError(f"tensor {name!r} has unknown dtype {rec.dtype!r}", path=path, member=member)
+            raise CorruptArchiveError(
+                f"tensor {name!r} has unknown dtype {rec.dtype!r}", path=path, member=member
+            )
         reach = _extent(rec) * itemsize(rec.dtype)
         if reach > record[1] or rec.storage.numel * itemsize(rec.storage.dtype) > record[1]:
             raise CorruptArchiveError(
-                f"tensor {name!r} reaches {reach} bytes into a storage of {record[1]} bytes; the checkpoint is "
+                f"tensor {name!r} reaches {reach} bytes into a storage of {record[1]} bytes; the "
+                "checkpoint is "
                 "corrupt.",
                 path=path,
                 member=member,
@@ -173,7 +184,9 @@ def ckpt_tensor_info(buf: Any, start: int, size: int, path: object, member: str)
     return out, zipinfo
 
 
-def safetensors_header(buf: Any, start: int, size: int, path: object, member: str) -> tuple[dict[str, Any], int]:
+def safetensors_header(
+    buf: Any, start: int, size: int, path: object, member: str
+) -> tuple[dict[str, Any], int]:
     """Parse a safetensors header; return it and the absolute offset of the data section.
 
     Raises:
@@ -181,7 +194,9 @@ def safetensors_header(buf: Any, start: int, size: int, path: object, member: st
     """
 
     def corrupt(why: str) -> CorruptArchiveError:
-        return CorruptArchiveError(f"weights are not valid safetensors ({why}); re-save them.", path=path, member=member)
+        return CorruptArchiveError(
+            f"weights are not valid safetensors ({why}); re-save them.", path=path, member=member
+        )
 
     if size < 8:
         raise corrupt("shorter than 8 bytes")
@@ -205,12 +220,18 @@ def safetensors_header(buf: Any, start: int, size: int, path: object, member: st
             begin, end = (int(x) for x in entry["data_offsets"])
         except (KeyError, TypeError, ValueError) as exc:
             raise corrupt(f"entry {name!r} is malformed ({exc})") from exc
-        if any(d < 0 for d in shape) or not 0 <= begin <= end <= limit or end - begin != math.prod(shape) * itemsize(dtype):
+        if (
+            any(d < 0 for d in shape)
+            or not 0 <= begin <= end <= limit
+            or end - begin != math.prod(shape) * itemsize(dtype)
+        ):
             raise corrupt(f"entry {name!r} has inconsistent shape {shape} and offsets {begin}..{end}")
     return header, data_start
 
 
-def safetensors_tensor_info(buf: Any, start: int, size: int, path: object, member: str) -> dict[str, TensorInfo]:
+def safetensors_tensor_info(
+    buf: Any, start: int, size: int, path: object, member: str
+) -> dict[str, TensorInfo]:
     """Tensor metadata of a safetensors member."""
     header, _ = safetensors_header(buf, start, size, path, member)
     out: dict[str, TensorInfo] = {}

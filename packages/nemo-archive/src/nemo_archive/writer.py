@@ -6,9 +6,13 @@ copy on disk); their tar header and the manifest's hashes are filled in afterwar
 see SPEC.md §2 and §4). Every member is hashed while it is written.
 """
 
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import nemo_archive` and
+# the metadata commands light (torch, yaml, tarfile, zipfile load only when used).
+
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 import threading
@@ -21,7 +25,15 @@ from typing import IO, Any
 
 from ._fs import atomic_file
 from ._yaml import dump_config
-from .archive import ARTIFACT_NAME, CONFIG, MANIFEST, NEMO_PREFIX, WEIGHTS_CKPT, WEIGHTS_SAFETENSORS, Archive
+from .archive import (
+    CONFIG,
+    MANIFEST,
+    NEMO_PREFIX,
+    WEIGHTS_CKPT,
+    WEIGHTS_SAFETENSORS,
+    Archive,
+    is_artifact_name,
+)
 from .errors import ArchiveError, DestinationError, MissingMemberError
 from .manifest import FORMAT_VERSION, Manifest, ManifestEntry
 
@@ -114,14 +126,16 @@ class ArchiveWriter:
             member = member[len(NEMO_PREFIX) :] if member.startswith(NEMO_PREFIX) else member
             info = archive.member(member)
             key = ("archive", id(archive), info.name)
-            basename = info.name.split("_", 1)[-1] if ARTIFACT_NAME.match(info.name) else info.name.rsplit("/")[-1]
-            name = name or (info.name if ARTIFACT_NAME.match(info.name) else None)
+            basename = (
+                info.name.split("_", 1)[-1] if is_artifact_name(info.name) else info.name.rsplit("/")[-1]
+            )
+            name = name or (info.name if is_artifact_name(info.name) else None)
             entry = _Member("", "artifact", info.size, opener=lambda a=archive, m=info.name: a.open_member(m))
         elif isinstance(source, (bytes, bytearray)):
             if name is None:
                 raise ValueError("artifacts given as bytes need a name (<basename> or <32 hex>_<basename>)")
             key = ("bytes", hashlib.sha256(source).hexdigest(), name)
-            basename = name.split("_", 1)[-1] if ARTIFACT_NAME.match(name) else name
+            basename = name.split("_", 1)[-1] if is_artifact_name(name) else name
             entry = _Member("", "artifact", len(source), data=bytes(source))
         else:
             file = Path(source).expanduser().resolve()
@@ -129,10 +143,10 @@ class ArchiveWriter:
                 raise FileNotFoundError(f"artifact {file} does not exist or is not a regular file")
             key = ("file", str(file))
             basename = file.name
-            entry = _Member("", "artifact", file.stat().st_size, opener=lambda f=file: open(f, "rb"))
+            entry = _Member("", "artifact", file.stat().st_size, opener=lambda f=file: f.open("rb"))
         if key in self._by_source:
             return NEMO_PREFIX + self._by_source[key]
-        if name is None or not ARTIFACT_NAME.match(name):
+        if name is None or not is_artifact_name(name):
             name = f"{uuid.uuid4().hex}_{basename}"
         if "/" in name or name in (CONFIG, MANIFEST) or any(a.name == name for a in self._artifacts):
             raise ValueError(f"artifact name {name!r} is invalid or already used")
@@ -147,15 +161,19 @@ class ArchiveWriter:
             self._others.append(_Member(name, "other", len(source), data=bytes(source)))
         else:
             file = Path(source)
-            self._others.append(_Member(name, "other", file.stat().st_size, opener=lambda f=file: open(f, "rb")))
+            self._others.append(
+                _Member(name, "other", file.stat().st_size, opener=lambda f=file: f.open("rb"))
+            )
 
     def set_weights(self, state_dict: Any) -> None:
         """Set the weights: a state dict (or any object ``torch.save`` takes; safetensors: str → tensor)."""
         name = WEIGHTS_SAFETENSORS if self.weights_format == "safetensors" else WEIGHTS_CKPT
-        self._weights = _Member(name, "weights", -1, state_dict=state_dict, weights_format=self.weights_format)
+        self._weights = _Member(
+            name, "weights", -1, state_dict=state_dict, weights_format=self.weights_format
+        )
 
     def set_weights_file(self, source: str | os.PathLike[str] | tuple[Archive, str]) -> None:
-        """Use already-serialized weights (a ``.ckpt``/``.safetensors`` file, or a member of an open archive)."""
+        """Use serialized weights: a ``.ckpt``/``.safetensors`` file, or a member of an open archive."""
         if isinstance(source, tuple):
             archive, member = source
             info = archive.member(member)
@@ -165,7 +183,7 @@ class ArchiveWriter:
         else:
             file = Path(source)
             fmt = "safetensors" if file.suffix == ".safetensors" else "ckpt"
-            opener = lambda: open(file, "rb")  # noqa: E731
+            opener = functools.partial(file.open, "rb")
             size = file.stat().st_size
         self.weights_format = fmt
         name = WEIGHTS_SAFETENSORS if fmt == "safetensors" else WEIGHTS_CKPT
@@ -292,9 +310,12 @@ class _TarWriter:
             return ManifestEntry(m.name, m.role, len(m.data), digest.hexdigest())
         assert m.opener is not None
         sink = _Sink(self.fd, digest, self.progress)
-        with m.opener() as src:
-            while chunk := src.read(CHUNK):
-                sink.write(chunk)
+        try:
+            with m.opener() as src:
+                while chunk := src.read(CHUNK):
+                    sink.write(chunk)
+        finally:
+            sink.close()
         if sink.size != m.size:
             raise ArchiveError(
                 f"source changed while it was copied ({sink.size} bytes, expected {m.size}); retry the save.",
@@ -311,12 +332,14 @@ class _TarWriter:
         torch = import_torch(None, m.name)
         header_at = self._header(m.name, 0, gnu=True)
         digest = hashlib.sha256()
-        sink = _Sink(self.fd, digest, self.progress)
-        if m.weights_format == "safetensors":
-            _write_safetensors(torch, m.state_dict, sink)
-        else:
-            torch.save(m.state_dict, sink)
-        sink.close()
+        sink = _Sink(self.fd, digest, self.progress, _stable_ranges(torch, m.state_dict), torch)
+        try:
+            if m.weights_format == "safetensors":
+                _write_safetensors(torch, m.state_dict, sink)
+            else:
+                torch.save(m.state_dict, sink)
+        finally:
+            sink.close()
         info = self.tarfile.TarInfo("./" + m.name)
         info.size = sink.size
         info.mode = 0o644
@@ -331,51 +354,80 @@ class _TarWriter:
 
 
 class _Sink:
-    """A write-only file for ``torch.save``: writes to ``fd`` while hashing large chunks on a second thread."""
+    """A write-only file for ``torch.save``: writes to ``fd`` and hashes on a second thread, in order.
 
-    def __init__(self, fd: int, digest: Any, progress: Progress | None) -> None:
+    Chunks that lie inside ``stable`` memory (the storages of the CPU tensors being saved, alive until
+    ``torch.save`` returns) are hashed asynchronously while torch prepares the next record. Any other large
+    chunk is hashed while it is written, and ``write`` waits for its hash (the memory may be freed after the
+    call returns). Small chunks are copied into the queue.
+
+    Args:
+        fd: Destination file descriptor.
+        digest: A hashlib object, updated in write order.
+        progress: Called with each written byte count.
+        stable: Sorted ``(start, end)`` address ranges that outlive the save.
+        torch: The torch module, to find the address of a chunk (None: every chunk waits).
+    """
+
+    def __init__(
+        self,
+        fd: int,
+        digest: Any,
+        progress: Progress | None,
+        stable: list[tuple[int, int]] | None = None,
+        torch: Any = None,
+    ) -> None:
+        import queue
+
         self.fd = fd
         self.digest = digest
         self.progress = progress
         self.size = 0
-        self._jobs: list[Any] = []
-        self._ready = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._pending: memoryview | None = None
-        self._done = True
+        self._stable = stable or []
+        self._starts = [a for a, _ in self._stable]
+        self._torch = torch
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._hasher, daemon=True)
+        self._thread.start()
+        self._failed: BaseException | None = None
 
     def _hasher(self) -> None:
         while True:
-            with self._ready:
-                while self._pending is None:
-                    self._ready.wait()
-                job = self._pending
-            if job is _STOP:
-                return
-            self.digest.update(job)
-            with self._ready:
-                self._pending = None
-                self._done = True
-                self._ready.notify_all()
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self.digest.update(job)
+            except BaseException as exc:  # pragma: no cover - hashlib does not fail on bytes
+                self._failed = exc
+            finally:
+                self._queue.task_done()
+
+    def _is_stable(self, view: memoryview) -> bool:
+        if self._torch is None or not self._stable:
+            return False
+        import bisect
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # frombuffer warns about read-only buffers; nothing is written
+            address = self._torch.frombuffer(view, dtype=self._torch.uint8).data_ptr()
+        i = bisect.bisect_right(self._starts, address) - 1
+        return i >= 0 and address + len(view) <= self._stable[i][1]
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         n = len(view)
-        if n >= PARALLEL_HASH_MIN:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._hasher, daemon=True)
-                self._thread.start()
-            with self._ready:
-                self._done = False
-                self._pending = view
-                self._ready.notify_all()
+        if n < PARALLEL_HASH_MIN:
+            self._queue.put(bytes(view))
             _write_all(self.fd, view)
-            with self._ready:
-                while not self._done:
-                    self._ready.wait()
+        elif self._is_stable(view):
+            self._queue.put(view)
+            _write_all(self.fd, view)
         else:
-            self.digest.update(view)
+            self._queue.put(view)
             _write_all(self.fd, view)
+            self._queue.join()
         self.size += n
         if self.progress:
             self.progress(n)
@@ -385,16 +437,29 @@ class _Sink:
         """Nothing is buffered."""
 
     def close(self) -> None:
-        """Stop the hashing thread."""
-        if self._thread is not None:
-            with self._ready:
-                self._pending = _STOP
-                self._ready.notify_all()
-            self._thread.join()
-            self._thread = None
+        """Wait until every byte written is hashed, then stop the hashing thread."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._failed is not None:  # pragma: no cover
+            raise self._failed
 
 
-_STOP = memoryview(b"")
+def _stable_ranges(torch: Any, obj: Any) -> list[tuple[int, int]]:
+    """Address ranges of the CPU storages reachable from ``obj`` (dicts, lists, tuples of tensors)."""
+    ranges: list[tuple[int, int]] = []
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            if item.device.type == "cpu" and not item.is_sparse and item.layout == torch.strided:
+                storage = item.untyped_storage()
+                if storage.nbytes():
+                    ranges.append((storage.data_ptr(), storage.data_ptr() + storage.nbytes()))
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return sorted(set(ranges))
 
 
 def _write_all(fd: int, view: memoryview) -> None:
@@ -422,7 +487,11 @@ def _write_safetensors(torch: Any, state_dict: Mapping[str, Any], sink: _Sink) -
         if dtype not in DTYPES:
             raise TypeError(f"tensor {name!r} has dtype {t.dtype}, which safetensors cannot store")
         nbytes = t.numel() * t.element_size()
-        header[name] = {"dtype": DTYPES[dtype][1], "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
+        header[name] = {
+            "dtype": DTYPES[dtype][1],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + nbytes],
+        }
         tensors.append((t, nbytes))
         offset += nbytes
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -529,10 +598,12 @@ def pack(
         writer.set_config(src.config_text)
         names = src.names
         for name in names:
-            if ARTIFACT_NAME.match(name):
+            if is_artifact_name(name):
                 writer.add_artifact((src, name), name=name)
         for name in names:
-            if name not in (CONFIG, MANIFEST, WEIGHTS_CKPT, WEIGHTS_SAFETENSORS) and not ARTIFACT_NAME.match(name):
+            if name not in (CONFIG, MANIFEST, WEIGHTS_CKPT, WEIGHTS_SAFETENSORS) and not is_artifact_name(
+                name
+            ):
                 writer.add_member(name, Path(source_dir) / name)
         for weights in (WEIGHTS_CKPT, WEIGHTS_SAFETENSORS):
             if weights in names:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from neural_types._runtime import is_compiling
+from neural_types._runtime import under_compiler
 from neural_types.axes import AxisKind, AxisType
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.elements import ElementType, VoidType
@@ -217,7 +217,7 @@ class NeuralType:
         Returns:
             The comparison result; SAME and GREATER mean a value of type B may feed a port of type A.
         """
-        if is_compiling():
+        if under_compiler():
             return _R.SAME
         return self._compare_cached(second)
 
@@ -225,7 +225,15 @@ class NeuralType:
         """``compare`` without the compiler check (callers on the hot path have done it)."""
         first_key = self._key
         if first_key is None:
-            first_key = self._cache_key()
+            # Fast path for the usual fresh declaration: a plain element class on string-built axes.
+            cls = type(self.elements_type)
+            aid = self._aid
+            if aid is not None and aid >= 0 and _CLASS_CACHING.get(cls) == 0:
+                first_key = _INTERNED.get((cls, aid))
+            if first_key is None:
+                first_key = self._cache_key()
+            else:
+                self._key = first_key
         second_key = second._key
         if second_key is None:
             second_key = second._cache_key()

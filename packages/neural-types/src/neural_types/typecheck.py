@@ -38,7 +38,7 @@ __all__ = [
 # typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from typing import Any, ClassVar, TypeVar
 
     _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -75,6 +75,10 @@ class Typing:
 
     Override the two properties in subclasses; the defaults (None) mean "untyped".
     """
+
+    # TorchScript compiles the properties of a scripted module unless told otherwise; type declarations are
+    # Python-only metadata.
+    __jit_unused_properties__: ClassVar[list[str]] = ["input_types", "output_types"]
 
     @property
     def input_types(self) -> Mapping[str, Any] | None:
