@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -279,3 +280,22 @@ def test_a_second_hub_is_independent() -> None:
         assert HfApi(endpoint=other.url, token="t").model_info("u/m").author == "u"
     finally:
         other.stop()
+
+
+def test_malformed_requests_are_answered_400(api: HfApi, hf_hub: LoopbackHub) -> None:
+    api.create_repo("nemo-tester/malformed")
+    request = urllib.request.Request(
+        f"{hf_hub.url}/api/models/nemo-tester/malformed/commit/main",
+        data=b"{not json\n",
+        headers={"Authorization": f"Bearer {hf_hub.token}", "Content-Type": "application/x-ndjson"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request)
+    assert info.value.code == 400
+    assert "malformed request" in info.value.headers["X-Error-Message"]
+    info.value.close()
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{hf_hub.url}/api/nothing-here")
+    assert missing.value.code == 404
+    missing.value.close()

@@ -222,6 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(method, segments, body)
         except HubError as exc:
             self._send_error(exc, head=method == "HEAD")
+        except (ValueError, KeyError, TypeError) as exc:
+            # A request the Hub would refuse as malformed; answering keeps the client from seeing a dropped link.
+            self._send_error(
+                HubError(400, f"malformed request: {type(exc).__name__}: {exc}"), head=method == "HEAD"
+            )
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
