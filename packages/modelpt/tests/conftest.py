@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Starts a loopback Hugging Face Hub and points huggingface_hub at it before anything imports it.
+pytest_plugins = ["nemo_testing.plugin"]
+
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))

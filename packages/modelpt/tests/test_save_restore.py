@@ -294,3 +294,20 @@ def test_connector_is_kept_and_class_default_updated(tmp_path, ref_nemo):
     assert connector.model_config_yaml == "model_config.yaml" and connector.model_weights_ckpt == "model_weights.ckpt"
     with pytest.raises(FileNotFoundError, match="Can't find"):
         RefSmallModel.restore_from(str(tmp_path / "missing.nemo"))
+
+
+def test_push_to_hub_and_from_pretrained_round_trip(tmp_path, ref_nemo, empty_hf_hub):
+    model = RefSmallModel.restore_from(str(ref_nemo), map_location="cpu")
+    url = model.push_to_hf_hub("nemo-tester/ref_small")
+    assert url.endswith("/nemo-tester/ref_small/tree/main")
+    assert callable(RefSmallModel.search_huggingface_models) and RefSmallModel.get_hf_model_filter()["filter"] == ["nemo"]
+    pulled = RefSmallModel.from_pretrained("nemo-tester/ref_small", map_location="cpu")
+    x = torch.tensor(REF_X)
+    assert torch.allclose(pulled.eval()(x=x), torch.tensor(REF_OUT), atol=1e-7) and pulled.vocab == VOCAB
+    # an unpacked repository restores through the connector's model_extracted_dir
+    model.push_to_hf_hub("nemo-tester/ref_unpacked", pack_nemo_file=False)
+    assert model._save_restore_connector.pack_nemo_file is True
+    folder = RefSmallModel.from_pretrained("nemo-tester/ref_unpacked", return_model_file=True)
+    assert os.path.isdir(folder)
+    unpacked = RefSmallModel.from_pretrained("nemo-tester/ref_unpacked", map_location="cpu")
+    assert unpacked.vocab == VOCAB and torch.equal(unpacked.eval()(x=x), pulled(x=x))

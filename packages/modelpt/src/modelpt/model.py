@@ -12,22 +12,18 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
+from hf_io import HuggingFaceFileIO
 from neural_types import Typing
 
 from modelpt.pretrained import PretrainedModelInfo, resolve_cache_dir
 from modelpt.serialization import FileIO, Serialization
-
-try:  # hf-io provides push_to_hf_hub / search_huggingface_models / get_hf_model_filter
-    from hf_io import HuggingFaceFileIO
-except ImportError:  # pragma: no cover - hf-io is a declared dependency
-    HuggingFaceFileIO = object  # type: ignore[assignment,misc]
 
 __all__ = ["Model"]
 
 logger = logging.getLogger(__name__)
 
 
-class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):  # type: ignore[misc,valid-type]
+class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):
     """Interface of every NeMo model: neural types, configs, ``.nemo`` IO and pretrained lookup."""
 
     @classmethod
@@ -134,7 +130,7 @@ class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):  # type: ignore[m
 
 
 def _resolve_hub(repo_id: str, refresh_cache: bool) -> str:
-    """Local path (``.nemo`` file or unpacked folder) of Hub repo ``repo_id``, through hf-io's resolver."""
-    from hf_io import resolve_pretrained_path  # type: ignore[attr-defined]
+    """Local path (``.nemo`` file or unpacked folder) of Hub repo ``repo_id``, through hf-io's cached resolver."""
+    from hf_io import resolve_pretrained
 
-    return str(Path(resolve_pretrained_path(repo_id, refresh_cache=refresh_cache)))
+    return str(Path(resolve_pretrained(repo_id, refresh_cache=refresh_cache)))
