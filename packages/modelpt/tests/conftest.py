@@ -32,17 +32,17 @@ def make_trainer(tmp_path: Path, **kwargs):
     import lightning.pytorch as pl
     from lightning.pytorch.loggers import CSVLogger
 
-    options = dict(
-        accelerator="cpu",
-        devices=1,
-        max_epochs=1,
-        logger=CSVLogger(str(tmp_path), name="logs"),
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        default_root_dir=str(tmp_path),
-    )
+    options = {
+        "accelerator": "cpu",
+        "devices": 1,
+        "max_epochs": 1,
+        "logger": CSVLogger(str(tmp_path), name="logs"),
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+        "default_root_dir": str(tmp_path),
+    }
     options.update(kwargs)
     return pl.Trainer(**options)
 
@@ -64,6 +64,8 @@ LIGHTNING_NOISE = [
     pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning"),
     # Advice for real datasets (more workers, log intervals) is noise for 4-batch datasets.
     pytest.mark.filterwarnings("ignore:The '.*_dataloader' does not have many workers:UserWarning"),
-    pytest.mark.filterwarnings("ignore:The number of training batches .* is smaller than the logging interval"),
+    pytest.mark.filterwarnings(
+        "ignore:The number of training batches .* is smaller than the logging interval"
+    ),
     pytest.mark.filterwarnings("ignore:GPU available but not used:UserWarning"),
 ]

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 warnings.simplefilter("ignore")
 
 import lightning.pytorch as pl  # noqa: E402
-import nemo_archive.writer  # noqa: E402
 import torch  # noqa: E402
+
+import nemo_archive.writer  # noqa: E402
 from modelpt_test_models import TinyClassifier  # noqa: E402
 
 out = Path(sys.argv[1])
@@ -39,8 +40,16 @@ cfg = {
 }
 model = TinyClassifier(cfg)
 trainer = pl.Trainer(
-    accelerator="cpu", devices=2, strategy="ddp", max_steps=2, logger=False, enable_checkpointing=False,
-    enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0, default_root_dir=str(out),
+    accelerator="cpu",
+    devices=2,
+    strategy="ddp",
+    max_steps=2,
+    logger=False,
+    enable_checkpointing=False,
+    enable_progress_bar=False,
+    enable_model_summary=False,
+    limit_val_batches=0,
+    default_root_dir=str(out),
 )
 model.set_trainer(trainer)
 trainer.fit(model)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-from neural_types import ChannelType, LabelsType, LogitsType, NeuralType, typecheck
 from torch.utils.data import DataLoader, TensorDataset
 
 from modelpt import ModelPT, NeuralModule
+from neural_types import ChannelType, LogitsType, NeuralType, typecheck
 
 
 class RefSmallModel(ModelPT):
@@ -121,7 +121,11 @@ class TinyClassifier(ModelPT):
         acc = (logits.argmax(-1) == y).float().mean()
         out = {f"{prefix}_loss": loss.detach(), "acc": acc}
         outputs = self.validation_step_outputs if prefix == "val" else self.test_step_outputs
-        target = outputs[dataloader_idx] if isinstance(self._loaders(prefix), list) and len(self._loaders(prefix)) > 1 else outputs
+        target = (
+            outputs[dataloader_idx]
+            if isinstance(self._loaders(prefix), list) and len(self._loaders(prefix)) > 1
+            else outputs
+        )
         target.append(out)
         return out
 
@@ -166,10 +170,14 @@ class ParentModel(ModelPT):
         self.head = torch.nn.Linear(4, 2)
         self.child_model = None
         if cfg.get("child_model") is not None:
-            self.register_nemo_submodule("child_model", "child_model", ChildModel(self.cfg.child_model, trainer=trainer))
+            self.register_nemo_submodule(
+                "child_model", "child_model", ChildModel(self.cfg.child_model, trainer=trainer)
+            )
         elif cfg.get("child_model_path") is not None:
             self.register_nemo_submodule(
-                "child_model", "child_model", ChildModel.restore_from(self.cfg.child_model_path, map_location="cpu")
+                "child_model",
+                "child_model",
+                ChildModel.restore_from(self.cfg.child_model_path, map_location="cpu"),
             )
 
     def forward(self, x):

@@ -6,10 +6,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from modelpt_test_models import Block, RefSmallModel
 
 from modelpt import Exportable, ExportError, ExportFormat, NeuralModule
 from modelpt.exportable import get_export_format
+from modelpt_test_models import Block, RefSmallModel
 
 
 class ExportBlock(Block, Exportable):
@@ -36,9 +36,11 @@ def test_onnx_export_with_dynamic_batch_and_runtime_parity(tmp_path):
     block = ExportBlock(4, 3)
     out = str(tmp_path / "block.onnx")
     files, descriptions = block.export(out, check_trace=True)
-    assert files == [out] and "ONNX" in descriptions[0]
+    assert files == [out]
+    assert "ONNX" in descriptions[0]
     graph = onnx.load(out).graph
-    assert [i.name for i in graph.input] == ["x"] and [o.name for o in graph.output] == ["y"]
+    assert [i.name for i in graph.input] == ["x"]
+    assert [o.name for o in graph.output] == ["y"]
     batch_dim = graph.input[0].type.tensor_type.shape.dim[0]
     assert batch_dim.dim_param  # batch axis is dynamic, the D axis is not
     assert graph.input[0].type.tensor_type.shape.dim[1].dim_value == 4
@@ -58,7 +60,9 @@ def test_modelpt_exports_to_onnx(tmp_path, ref_nemo):
 
     model = ExportableRef.restore_from(str(ref_nemo), map_location="cpu")
     out = str(tmp_path / "ref.onnx")
-    model.export(out, input_example=(torch.ones(3, 8),), check_trace=[(torch.ones(2, 8),)], onnx_opset_version=17)
+    model.export(
+        out, input_example=(torch.ones(3, 8),), check_trace=[(torch.ones(2, 8),)], onnx_opset_version=17
+    )
     assert onnx.load(out).opset_import[0].version == 17
 
 
@@ -94,12 +98,15 @@ def test_torchscript_export_and_forward_for_export(tmp_path):
 
 
 def test_formats_and_config():
-    assert get_export_format("a.ONNX") is ExportFormat.ONNX and get_export_format("a.ts") is ExportFormat.TORCHSCRIPT
-    with pytest.raises(ValueError, match=".bin"):
+    assert get_export_format("a.ONNX") is ExportFormat.ONNX
+    assert get_export_format("a.ts") is ExportFormat.TORCHSCRIPT
+    with pytest.raises(ValueError, match=r"\.bin"):
         get_export_format("model.bin")
     block = ExportBlock(2, 2)
     assert block.supported_export_formats == [ExportFormat.ONNX, ExportFormat.TORCHSCRIPT]
-    assert block.list_export_subnets() == ["self"] and block.get_export_subnet() is block
+    assert block.list_export_subnets() == ["self"]
+    assert block.get_export_subnet() is block
     block.set_export_config({"cache_support": "1"})
     assert block.get_export_config() == {"cache_support": "1"}
-    assert block.input_names == ["x"] and block.output_names == ["y"]
+    assert block.input_names == ["x"]
+    assert block.output_names == ["y"]

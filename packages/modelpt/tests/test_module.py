@@ -8,8 +8,6 @@ import textwrap
 
 import pytest
 import torch
-from modelpt_test_models import Block
-from neural_types import ChannelType, LengthsType, NeuralType
 from omegaconf import OmegaConf
 
 from modelpt import (
@@ -25,6 +23,8 @@ from modelpt import (
     set_access_cfg,
     unfreeze,
 )
+from modelpt_test_models import Block
+from neural_types import ChannelType, LengthsType, NeuralType
 
 
 class Net(NeuralModule):
@@ -44,7 +44,8 @@ def test_freeze_partial_unfreeze_keeps_explicitly_frozen_submodule():
     net.encoder.freeze()  # frozen on purpose
     assert not net.encoder.training
     net.freeze()
-    assert not any(flags(net).values()) and not net.training
+    assert not any(flags(net).values())
+    assert not net.training
     net.unfreeze(partial=True)
     assert all(not v for k, v in flags(net).items() if k.startswith("encoder."))
     assert all(v for k, v in flags(net).items() if k.startswith("decoder."))
@@ -62,11 +63,13 @@ def test_as_frozen_restores_flags_and_mode():
     before = flags(net)
     with net.as_frozen():
         assert not any(flags(net).values())
-    assert flags(net) == before and not net.training
+    assert flags(net) == before
+    assert not net.training
     net.train()
     with net.as_frozen():
         pass
-    assert net.training and flags(net) == before
+    assert net.training
+    assert flags(net) == before
 
 
 def test_freeze_functions_work_on_plain_modules_and_new_params_warn(caplog):
@@ -74,7 +77,8 @@ def test_freeze_functions_work_on_plain_modules_and_new_params_warn(caplog):
     freeze(lin)
     lin.extra = torch.nn.Parameter(torch.zeros(1))
     unfreeze(lin, partial=True)
-    assert lin.extra.requires_grad and lin.weight.requires_grad
+    assert lin.extra.requires_grad
+    assert lin.weight.requires_grad
     assert "was not recorded" in caplog.text
 
 
@@ -86,7 +90,8 @@ def test_num_weights_and_input_example():
     assert net.num_weights == total - sum(p.numel() for p in net.encoder.parameters())
     block = Block(4, 3)
     (x,) = block.input_example(max_batch=3, max_dim=5)
-    assert x.shape == (3, 5) and x.dtype == torch.float32
+    assert x.shape == (3, 5)
+    assert x.dtype == torch.float32
 
     class Typed(NeuralModule):
         @property
@@ -98,24 +103,30 @@ def test_num_weights_and_input_example():
             }
 
     x, lengths = Typed().input_example()
-    assert x.shape == (2, 8, 8) and lengths.dtype == torch.int64 and lengths.shape == (2,)
+    assert x.shape == (2, 8, 8)
+    assert lengths.dtype == torch.int64
+    assert lengths.shape == (2,)
     assert NeuralModule().input_example() is None
 
 
 def test_from_config_dict_target_forms(tmp_path):
     block = NeuralModule.from_config_dict({"_target_": "modelpt_test_models.Block", "n_in": 3, "n_out": 2})
-    assert isinstance(block, Block) and block.inner.in_features == 3
-    legacy = Serialization.from_config_dict({"cls": "modelpt_test_models.Block", "params": {"n_in": 5, "n_out": 2}})
+    assert isinstance(block, Block)
+    assert block.inner.in_features == 3
+    legacy = Serialization.from_config_dict(
+        {"cls": "modelpt_test_models.Block", "params": {"n_in": 5, "n_out": 2}}
+    )
     assert legacy.inner.in_features == 5
     assert legacy._cfg._target_ == "modelpt_test_models.Block"
-    with pytest.raises(TargetClassError, match="os.system"):
+    with pytest.raises(TargetClassError, match=r"os\.system"):
         Serialization.from_config_dict({"_target_": "os.system", "_args_": ["true"]})
     with pytest.raises(TargetClassError, match="at n_in"):
         Serialization.from_config_dict(
             {"_target_": "modelpt_test_models.Block", "n_in": {"_target_": "subprocess.Popen"}, "n_out": 2}
         )
     net = Net.from_config_dict({"a": 1})
-    assert isinstance(net, Net) and net.to_config_dict().a == 1
+    assert isinstance(net, Net)
+    assert net.to_config_dict().a == 1
     path = tmp_path / "net.yaml"
     net.to_config_file(str(path))
     assert OmegaConf.load(path).a == 1
@@ -154,9 +165,11 @@ def test_access_mixin_registry():
     AccessMixin.update_access_cfg({"detach": True})
     model(torch.ones(1, 2))
     registry = AccessMixin.get_module_registry(model)
-    assert set(registry) == {"a", "b"} and not registry["a"]["y"][0].requires_grad
+    assert set(registry) == {"a", "b"}
+    assert not registry["a"]["y"][0].requires_grad
     model.reset_registry()
-    assert AccessMixin.get_module_registry(model) == {} and not AccessMixin.is_access_enabled()
+    assert AccessMixin.get_module_registry(model) == {}
+    assert not AccessMixin.is_access_enabled()
     with pytest.raises(TypeError):
         set_access_cfg({"detach": True})
     set_access_cfg(OmegaConf.create({"detach": False}))
@@ -190,7 +203,8 @@ def test_hydra_runner_runs_main_with_schema_and_overrides(tmp_path, monkeypatch)
     monkeypatch.setattr(sys, "argv", ["prog", "lr=0.25", "+extra=3"])
     monkeypatch.chdir(tmp_path)
     main()
-    assert seen["cfg"].lr == 0.25 and seen["cfg"].extra == 3
+    assert seen["cfg"].lr == 0.25
+    assert seen["cfg"].extra == 3
 
     @hydra_runner(config_path=str(tmp_path), schema=Schema)
     def main2(cfg):
@@ -198,7 +212,8 @@ def test_hydra_runner_runs_main_with_schema_and_overrides(tmp_path, monkeypatch)
 
     monkeypatch.setattr(sys, "argv", ["prog", "name=y"])
     main2()
-    assert seen["cfg2"].name == "y" and seen["cfg2"].lr == 0.1
+    assert seen["cfg2"].name == "y"
+    assert seen["cfg2"].lr == 0.1
     main2(OmegaConf.create({"direct": True}))
     assert seen["cfg2"].direct is True
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REF_OUT, REF_X, tiny_cfg
-from modelpt_test_models import ChildModel, ParentModel, RefSmallModel, TinyClassifier, TinySubclass
 from omegaconf import OmegaConf
 
+from conftest import REF_OUT, REF_X, tiny_cfg
 from modelpt import (
     ArtifactPathType,
     ModelPT,
@@ -22,6 +21,7 @@ from modelpt import (
     SaveRestoreConnector,
     TargetClassError,
 )
+from modelpt_test_models import ChildModel, ParentModel, RefSmallModel, TinyClassifier, TinySubclass
 
 VOCAB = ["<pad>", "<unk>", "a", "b", "c", "hello", "world", "nemo"]
 
@@ -53,7 +53,8 @@ def test_ref_small_restores_with_exact_outputs(ref_nemo, isolated_tmp):
     (cache,) = list(isolated_tmp.iterdir())
     assert files_under(cache) == [os.path.basename(model.cfg.vocab_file)]
     item = model.artifacts["vocab_file"]
-    assert item.path_type is ArtifactPathType.TAR_PATH and item.hashed_path.startswith("nemo:")
+    assert item.path_type is ArtifactPathType.TAR_PATH
+    assert item.hashed_path.startswith("nemo:")
     del model
     import gc
 
@@ -67,8 +68,9 @@ def test_restore_without_artifacts_writes_nothing_to_temp(tmp_path, isolated_tmp
     restored = TinyClassifier.restore_from(path, map_location="cpu")
     assert files_under(isolated_tmp) == []
     assert restored._train_dl is None  # data is not set up while restoring
-    for (k, a), (k2, b) in zip(model.state_dict().items(), restored.state_dict().items()):
-        assert k == k2 and torch.equal(a, b)
+    for (k, a), (k2, b) in zip(model.state_dict().items(), restored.state_dict().items(), strict=False):
+        assert k == k2
+        assert torch.equal(a, b)
 
 
 def test_save_to_returns_path_and_writes_nemo_layout(tmp_path, ref_nemo):
@@ -78,8 +80,10 @@ def test_save_to_returns_path_and_writes_nemo_layout(tmp_path, ref_nemo):
     with tarfile.open(path, "r:") as tar:  # uncompressed tar, NeMo's member names
         names = tar.getnames()
         cfg = OmegaConf.create(tar.extractfile("./model_config.yaml").read().decode())
-    assert "./model_config.yaml" in names and "./model_weights.ckpt" in names
-    assert cfg.vocab_file.startswith("nemo:") and f"./{cfg.vocab_file[5:]}" in names
+    assert "./model_config.yaml" in names
+    assert "./model_weights.ckpt" in names
+    assert cfg.vocab_file.startswith("nemo:")
+    assert f"./{cfg.vocab_file[5:]}" in names
     # the artifact keeps its member name from the source archive
     assert cfg.vocab_file == model.artifacts["vocab_file"].hashed_path
     assert cfg.target == "tests.core.nemo_ref_models.RefSmallModel"
@@ -106,7 +110,9 @@ def test_round_trip_with_local_artifact_override_and_return_config(tmp_path):
     path = model.save_to(str(tmp_path / "m.nemo"))
     vocab.unlink()  # the archive holds its own copy
     conf = RefSmallModel.restore_from(path, return_config=True)
-    assert conf.hidden == 6 and conf.vocab_file.startswith("nemo:") and conf.vocab_file.endswith("_tokens.txt")
+    assert conf.hidden == 6
+    assert conf.vocab_file.startswith("nemo:")
+    assert conf.vocab_file.endswith("_tokens.txt")
     restored = RefSmallModel.restore_from(path, map_location="cpu")
     assert restored.vocab == ["x", "y"]
     # override config (DictConfig and YAML path): same weights shape, different extra key
@@ -115,7 +121,9 @@ def test_round_trip_with_local_artifact_override_and_return_config(tmp_path):
     assert over.cfg.extra == 7
     yaml_path = tmp_path / "override.yaml"
     yaml_path.write_text(OmegaConf.to_yaml(OmegaConf.create({"model": OmegaConf.to_container(conf)})))
-    over2 = RefSmallModel.restore_from(str(yaml_path and path), override_config_path=str(yaml_path), map_location="cpu")
+    over2 = RefSmallModel.restore_from(
+        str(yaml_path and path), override_config_path=str(yaml_path), map_location="cpu"
+    )
     assert over2.cfg.extra == 7
     # strict=False restore into a bigger config fails strict, passes non-strict
     conf.hidden = 6
@@ -130,7 +138,9 @@ def test_pack_nemo_file_false_saves_into_folder_and_restores(tmp_path, ref_nemo)
     folder = tmp_path / "unpacked"
     assert model.save_to(str(folder)) == str(folder)
     names = sorted(os.listdir(folder))
-    assert "model_config.yaml" in names and "model_weights.ckpt" in names and len(names) == 3
+    assert "model_config.yaml" in names
+    assert "model_weights.ckpt" in names
+    assert len(names) == 3
     restored = RefSmallModel.restore_from(str(folder), map_location="cpu")
     assert restored.vocab == VOCAB
     info = [PretrainedModelInfo("ref", "d", str(folder))]
@@ -189,20 +199,23 @@ def test_weights_only_refuses_code(tmp_path):
     writer.set_config(OmegaConf.to_container(model.cfg))
     writer.set_weights(sd)
     writer.commit()
-    with pytest.raises(Exception, match="(?i)unsafe|weights_only|global"):
+    with pytest.raises(Exception, match=r"(?i)unsafe|weights_only|global"):
         TinyClassifier.restore_from(str(path), map_location="cpu")
 
 
 def test_nested_models_saved_as_one_and_restored_whole(tmp_path, ref_nemo):
     parent = ParentModel({"child_model_path": str(ref_nemo)})
-    assert parent.has_nemo_submodules() and parent.has_native_or_submodules_artifacts()
+    assert parent.has_nemo_submodules()
+    assert parent.has_native_or_submodules_artifacts()
     assert not parent.has_artifacts()
     assert [n for n, _, _ in parent.named_nemo_modules()] == ["", "child_model"]
     path = parent.save_to(str(tmp_path / "parent.nemo"))
     conf = ParentModel.restore_from(path, return_config=True)
-    assert conf.child_model.vocab_file.startswith("nemo:") and conf.child_model.hidden == 16
+    assert conf.child_model.vocab_file.startswith("nemo:")
+    assert conf.child_model.hidden == 16
     restored = ParentModel.restore_from(path, map_location="cpu")
-    assert isinstance(restored.child_model, ChildModel) and restored.child_model.vocab == VOCAB
+    assert isinstance(restored.child_model, ChildModel)
+    assert restored.child_model.vocab == VOCAB
     x = torch.tensor(REF_X)
     assert torch.equal(restored.eval()(x), parent.eval()(x))
     with pytest.raises(ModelPTError):
@@ -213,20 +226,24 @@ def test_nested_models_saved_as_one_and_restored_whole(tmp_path, ref_nemo):
 
 def test_register_artifact_rules(tmp_path):
     model = TinyClassifier(tiny_cfg())
-    assert model.register_artifact("a", None) is None and model.register_artifact("a", "") == ""
+    assert model.register_artifact("a", None) is None
+    assert model.register_artifact("a", "") == ""
     with pytest.raises(FileNotFoundError):
         model.register_artifact("a", str(tmp_path / "missing.txt"))
     assert model.register_artifact("a", str(tmp_path / "missing.txt"), verify_src_exists=False) is None
     f = tmp_path / "f.txt"
     f.write_text("1")
     assert model.register_artifact("nested.key", str(f)) == str(f)
-    assert model.cfg.nested.key == str(f) and model.has_artifacts()
+    assert model.cfg.nested.key == str(f)
+    assert model.has_artifacts()
 
 
 def test_extract_state_dict_from(tmp_path, ref_nemo):
     sd = RefSmallModel.extract_state_dict_from(str(ref_nemo), str(tmp_path / "whole"))
     assert set(sd) == {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
-    assert torch.equal(torch.load(tmp_path / "whole" / "model_weights.ckpt")["encoder.weight"], sd["encoder.weight"])
+    assert torch.equal(
+        torch.load(tmp_path / "whole" / "model_weights.ckpt")["encoder.weight"], sd["encoder.weight"]
+    )
     RefSmallModel.extract_state_dict_from(str(ref_nemo), str(tmp_path / "split"), split_by_module=True)
     assert sorted(os.listdir(tmp_path / "split")) == ["decoder.ckpt", "encoder.ckpt"]
     enc = torch.load(tmp_path / "split" / "encoder.ckpt")
@@ -257,7 +274,8 @@ def test_init_from_pretrained_sources_and_partial_load(tmp_path, ref_nemo):
     from_ckpt = TinyClassifier(tiny_cfg())
     cfg = OmegaConf.create({"init_from_ptl_ckpt": str(ckpt)})
     from_ckpt.maybe_init_from_pretrained_checkpoint(cfg)
-    assert torch.equal(from_ckpt.decoder.weight, donor.decoder.weight) and "init_from_ptl_ckpt" not in cfg
+    assert torch.equal(from_ckpt.decoder.weight, donor.decoder.weight)
+    assert "init_from_ptl_ckpt" not in cfg
 
     with pytest.raises(ValueError, match="Only one"):
         fresh.maybe_init_from_pretrained_checkpoint(
@@ -278,9 +296,11 @@ def test_from_pretrained_listed_name_downloads_once(tmp_path, ref_nemo, monkeypa
 
     assert Listed.get_available_model_names() == ["ref_small"]
     path = Listed.from_pretrained("small", return_model_file=True)
-    assert path.startswith(str(tmp_path / "cache" / "ref_small")) and os.path.getsize(path) == os.path.getsize(ref_nemo)
+    assert path.startswith(str(tmp_path / "cache" / "ref_small"))
+    assert os.path.getsize(path) == os.path.getsize(ref_nemo)
     model = Listed.from_pretrained("ref_small", map_location="cpu")
-    assert isinstance(model, Listed) and model.vocab == VOCAB
+    assert isinstance(model, Listed)
+    assert model.vocab == VOCAB
     with pytest.raises(FileNotFoundError, match="not found"):
         Listed.from_pretrained("unknown")
 
@@ -291,7 +311,8 @@ def test_connector_is_kept_and_class_default_updated(tmp_path, ref_nemo):
     assert model._save_restore_connector is connector
     assert RefSmallModel._save_restore_connector is connector
     assert TinyClassifier._save_restore_connector is not connector  # each subclass has its own default
-    assert connector.model_config_yaml == "model_config.yaml" and connector.model_weights_ckpt == "model_weights.ckpt"
+    assert connector.model_config_yaml == "model_config.yaml"
+    assert connector.model_weights_ckpt == "model_weights.ckpt"
     with pytest.raises(FileNotFoundError, match="Can't find"):
         RefSmallModel.restore_from(str(tmp_path / "missing.nemo"))
 
@@ -300,14 +321,17 @@ def test_push_to_hub_and_from_pretrained_round_trip(tmp_path, ref_nemo, empty_hf
     model = RefSmallModel.restore_from(str(ref_nemo), map_location="cpu")
     url = model.push_to_hf_hub("nemo-tester/ref_small")
     assert url.endswith("/nemo-tester/ref_small/tree/main")
-    assert callable(RefSmallModel.search_huggingface_models) and RefSmallModel.get_hf_model_filter()["filter"] == ["nemo"]
+    assert callable(RefSmallModel.search_huggingface_models)
+    assert RefSmallModel.get_hf_model_filter()["filter"] == ["nemo"]
     pulled = RefSmallModel.from_pretrained("nemo-tester/ref_small", map_location="cpu")
     x = torch.tensor(REF_X)
-    assert torch.allclose(pulled.eval()(x=x), torch.tensor(REF_OUT), atol=1e-7) and pulled.vocab == VOCAB
+    assert torch.allclose(pulled.eval()(x=x), torch.tensor(REF_OUT), atol=1e-7)
+    assert pulled.vocab == VOCAB
     # an unpacked repository restores through the connector's model_extracted_dir
     model.push_to_hf_hub("nemo-tester/ref_unpacked", pack_nemo_file=False)
     assert model._save_restore_connector.pack_nemo_file is True
     folder = RefSmallModel.from_pretrained("nemo-tester/ref_unpacked", return_model_file=True)
     assert os.path.isdir(folder)
     unpacked = RefSmallModel.from_pretrained("nemo-tester/ref_unpacked", map_location="cpu")
-    assert unpacked.vocab == VOCAB and torch.equal(unpacked.eval()(x=x), pulled(x=x))
+    assert unpacked.vocab == VOCAB
+    assert torch.equal(unpacked.eval()(x=x), pulled(x=x))

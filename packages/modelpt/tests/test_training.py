@@ -6,10 +6,10 @@ import csv
 
 import pytest
 import torch
-from conftest import LIGHTNING_NOISE, make_trainer, tiny_cfg
-from modelpt_test_models import TinyClassifier
 
+from conftest import LIGHTNING_NOISE, make_trainer, tiny_cfg
 from modelpt import NotSupportedError
+from modelpt_test_models import TinyClassifier
 
 pytestmark = LIGHTNING_NOISE
 
@@ -31,7 +31,7 @@ def test_fit_validate_test_single_loader(tmp_path):
     trainer = make_trainer(tmp_path, max_epochs=2, log_every_n_steps=1)
     before = [p.detach().clone() for p in model.parameters()]
     trainer.fit(model)
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=False))
     rows = read_metrics(trainer)
     assert len(logged(rows, "train_loss")) == 8  # 4 batches x 2 epochs, the "log" dict of training_step
     assert len(logged(rows, "val_loss")) == 2
@@ -47,10 +47,17 @@ def test_fit_validate_test_single_loader(tmp_path):
 def test_two_validation_loaders_prefix_and_main_index(tmp_path):
     torch.manual_seed(0)
     cfg = tiny_cfg()
-    cfg["validation_ds"] = {"ds_item": [2, 5], "name": ["clean", "noisy"], "n": 16, "batch_size": 8, "val_dl_idx": 1}
+    cfg["validation_ds"] = {
+        "ds_item": [2, 5],
+        "name": ["clean", "noisy"],
+        "n": 16,
+        "batch_size": 8,
+        "val_dl_idx": 1,
+    }
     # ds_item values are seeds, not paths: resolve_dataset_name_from_cfg picks ds_item whatever its values.
     model = TinyClassifier(cfg)
-    assert isinstance(model._validation_dl, list) and len(model._validation_dl) == 2
+    assert isinstance(model._validation_dl, list)
+    assert len(model._validation_dl) == 2
     assert model._validation_names == ["clean_", "noisy_"]
     assert model._val_dl_idx == 1
     assert model.validation_step_outputs == [[], []]
@@ -90,17 +97,23 @@ def test_optimizer_and_scheduler_from_config(tmp_path):
 
 def test_optim_precedence_kwargs_args_target_and_none():
     model = TinyClassifier(tiny_cfg())
-    opt, sched = model.setup_optimization({"name": "adamw", "lr": 0.5, "weight_decay": 0.1}, {"weight_decay": 0.3})
-    assert isinstance(opt, torch.optim.AdamW) and sched is None
-    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["weight_decay"] == 0.3
+    opt, sched = model.setup_optimization(
+        {"name": "adamw", "lr": 0.5, "weight_decay": 0.1}, {"weight_decay": 0.3}
+    )
+    assert isinstance(opt, torch.optim.AdamW)
+    assert sched is None
+    assert opt.param_groups[0]["lr"] == 0.5
+    assert opt.param_groups[0]["weight_decay"] == 0.3
     assert model.cfg.optim.name == "adamw"  # the used config is stored back
     opt, _ = model.setup_optimization({"_target_": "torch.optim.RMSprop", "lr": 0.2, "alpha": 0.5})
-    assert isinstance(opt, torch.optim.RMSprop) and opt.param_groups[0]["alpha"] == 0.5
+    assert isinstance(opt, torch.optim.RMSprop)
+    assert opt.param_groups[0]["alpha"] == 0.5
     opt, _ = model.setup_optimization({"name": "sgd", "lr": 0.3, "args": ["momentum=0.5", "nesterov=true"]})
-    assert opt.param_groups[0]["momentum"] == 0.5 and opt.param_groups[0]["nesterov"] is True
+    assert opt.param_groups[0]["momentum"] == 0.5
+    assert opt.param_groups[0]["nesterov"] is True
     opt, _ = model.setup_optimization({"name": None, "lr": 0.01})
     assert isinstance(opt, torch.optim.Adam)
-    with pytest.raises(ValueError, match="not a torch.optim.Optimizer"):
+    with pytest.raises(ValueError, match=r"not a torch\.optim\.Optimizer"):
         model.setup_optimization({"_target_": "collections.OrderedDict", "lr": 0.1})
     bare = TinyClassifier({"hidden": 8})
     assert bare.setup_optimization() is None
@@ -113,7 +126,8 @@ def test_optim_param_groups_match_at_dot_boundaries():
     assert len(opt.param_groups) == 2
     default, enc = opt.param_groups
     enc_ids = {id(p) for p in model.encoder.parameters()}
-    assert {id(p) for p in enc["params"]} == enc_ids and enc["lr"] == 0.001
+    assert {id(p) for p in enc["params"]} == enc_ids
+    assert enc["lr"] == 0.001
     # encoder2.* must NOT be swallowed by the "encoder" prefix (NeMo's startswith bug)
     assert {id(p) for p in model.encoder2.parameters()} <= {id(p) for p in default["params"]}
     assert default["lr"] == 0.01
@@ -153,7 +167,7 @@ def test_freeze_updates_schedule(tmp_path):
     assert all(s[3] for s in seen)  # frozen modules stay in train mode
     assert all(p.requires_grad for p in model.parameters())  # state cleaned at train end
     assert model._freeze_cfg is None
-    assert any(not torch.equal(a, b) for a, b in zip(enc_before, model.encoder.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(enc_before, model.encoder.parameters(), strict=False))
 
 
 def test_load_from_checkpoint_uses_hparams_and_skips_data(tmp_path):
@@ -163,8 +177,9 @@ def test_load_from_checkpoint_uses_hparams_and_skips_data(tmp_path):
     path = tmp_path / "m.ckpt"
     trainer.save_checkpoint(path)
     loaded = TinyClassifier.load_from_checkpoint(str(path), map_location="cpu")
-    assert loaded.cfg.hidden == 8 and loaded._train_dl is None  # restore state: data not set up
-    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+    assert loaded.cfg.hidden == 8
+    assert loaded._train_dl is None
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=False):
         assert torch.equal(a, b)
     assert loaded.hparams.cfg.hidden == 8
     partial = TinyClassifier.load_from_checkpoint(str(path), map_location="cpu", strict=True)
@@ -180,7 +195,9 @@ def test_constructor_contract(tmp_path):
         extra: list = field(default_factory=lambda: [1, 2])
 
     model = TinyClassifier(Cfg())
-    assert model.cfg.hidden == 4 and model.cfg.target.endswith("TinyClassifier") and "nemo_version" in model.cfg
+    assert model.cfg.hidden == 4
+    assert model.cfg.target.endswith("TinyClassifier")
+    assert "nemo_version" in model.cfg
     assert model.num_weights == sum(p.numel() for p in model.parameters())
     with pytest.raises(ValueError, match="forbidden"):
         TinyClassifier({"model": {"hidden": 4}})
@@ -188,7 +205,8 @@ def test_constructor_contract(tmp_path):
         TinyClassifier({"hidden": 4}, trainer="not a trainer")
     trainer = make_trainer(tmp_path, devices=1)
     model.set_trainer(trainer)
-    assert model.trainer is trainer and model.world_size == 1
+    assert model.trainer is trainer
+    assert model.world_size == 1
     assert model.prepare_test(trainer) is False  # no test_ds
     model.cfg = model.cfg
     assert model.hparams.cfg.hidden == 4

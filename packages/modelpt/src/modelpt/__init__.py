@@ -9,7 +9,10 @@ Exports load on first use, so ``from modelpt import NeuralModule`` imports torch
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+# `typing.TYPE_CHECKING` without importing more than needed; mypy treats this name as True.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -43,7 +46,36 @@ _EXPORTS = {
     "MissingDependencyError": "errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "AppState",
+    "ModelPT",
+    "Model",
+    "NeuralModule",
+    "freeze",
+    "unfreeze",
+    "Serialization",
+    "FileIO",
+    "PretrainedModelInfo",
+    "resolve_cache_dir",
+    "Exportable",
+    "ExportFormat",
+    "AccessMixin",
+    "set_access_cfg",
+    "SaveRestoreConnector",
+    "ArtifactItem",
+    "ArtifactPathType",
+    "hydra_runner",
+    "NeMoBaseException",
+    "ModelPTError",
+    "ConfigError",
+    "TargetClassError",
+    "ArtifactError",
+    "RestoreError",
+    "NotSupportedError",
+    "ExportError",
+    "MissingDependencyError",
+]
 
 if TYPE_CHECKING:
     from .access_mixin import AccessMixin, set_access_cfg

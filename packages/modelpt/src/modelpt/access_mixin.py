@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``AccessMixin``: modules register intermediate tensors that a model (or a loss) reads back later.
 
 The access config and the enabled flags are process-global and keyed by model GUID (``"default"`` for modules

@@ -114,7 +114,9 @@ class AppState(metaclass=_Singleton):
         with self._lock:
             if guid in self._model_guid_map:
                 return
-            self._model_guid_map[guid] = ModelMetadataRegistry(guid, len(self._model_guid_map), restoration_path)
+            self._model_guid_map[guid] = ModelMetadataRegistry(
+                guid, len(self._model_guid_map), restoration_path
+            )
 
     def reset_model_guid_registry(self) -> None:
         """Forget every registered GUID."""

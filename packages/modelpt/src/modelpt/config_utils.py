@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """Config helpers shared by Serialization, ModelPT and the connector (omegaconf imported lazily).
 
 NeMo's rules: dataclass configs become structured OmegaConf configs, interpolations are resolved once when a

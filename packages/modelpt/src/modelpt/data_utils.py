@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """Multiple validation / test dataloaders from one dataset config (NeMo's ``model_utils`` rules)."""
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from typing import Any
 
 from modelpt.errors import ConfigError
 
-__all__ = ["resolve_dataset_name_from_cfg", "parse_dataset_as_name", "resolve_validation_dataloaders",
-           "resolve_test_dataloaders"]
+__all__ = [
+    "resolve_dataset_name_from_cfg",
+    "parse_dataset_as_name",
+    "resolve_validation_dataloaders",
+    "resolve_test_dataloaders",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``Exportable``: export a module to ONNX or TorchScript, chosen by the output file's extension.
 
 Inputs and outputs are named after the neural types; for ONNX the batch/time/width/height axes of the
@@ -15,10 +17,10 @@ from enum import Enum
 from typing import Any
 
 import torch
-from neural_types import AxisKind, NeuralType, typecheck
-from neural_types import is_typecheck_enabled as _typecheck_enabled
 
 from modelpt.errors import ExportError, MissingDependencyError
+from neural_types import AxisKind, NeuralType, typecheck
+from neural_types import is_typecheck_enabled as _typecheck_enabled
 
 __all__ = ["Exportable", "ExportFormat", "get_export_format", "get_dynamic_axes", "parse_input_example"]
 
@@ -33,7 +35,11 @@ class ExportFormat(Enum):
     TORCHSCRIPT = 2
 
 
-_EXT_TO_FORMAT = {".onnx": ExportFormat.ONNX, ".pt": ExportFormat.TORCHSCRIPT, ".ts": ExportFormat.TORCHSCRIPT}
+_EXT_TO_FORMAT = {
+    ".onnx": ExportFormat.ONNX,
+    ".pt": ExportFormat.TORCHSCRIPT,
+    ".ts": ExportFormat.TORCHSCRIPT,
+}
 
 
 def get_export_format(filename: str) -> ExportFormat:
@@ -44,7 +50,9 @@ def get_export_format(filename: str) -> ExportFormat:
     """
     ext = os.path.splitext(filename)[1].lower()
     if ext not in _EXT_TO_FORMAT:
-        raise ValueError(f"export file {filename!r} has extension {ext!r}; expected one of {sorted(_EXT_TO_FORMAT)}")
+        raise ValueError(
+            f"export file {filename!r} has extension {ext!r}; expected one of {sorted(_EXT_TO_FORMAT)}"
+        )
     return _EXT_TO_FORMAT[ext]
 
 
@@ -85,7 +93,7 @@ def _flatten(outputs: Any) -> list[torch.Tensor]:
     return flat
 
 
-class Exportable(ABC):  # noqa: B024 - a mixin with defaults only, as in NeMo
+class Exportable(ABC):
     """Mixin giving a ``torch.nn.Module`` (NeuralModule or ModelPT) ``export()``."""
 
     export_config: dict[str, Any]
@@ -163,10 +171,10 @@ class Exportable(ABC):  # noqa: B024 - a mixin with defaults only, as in NeMo
         """Update the export config with ``args``."""
         self.get_export_config().update(args)
 
-    def _prepare_for_export(self, **kwargs: Any) -> None:
+    def _prepare_for_export(self, **kwargs: Any) -> None:  # noqa: B027 - an optional hook, as in NeMo
         """Hook run on every Exportable sub-module before export (default: nothing)."""
 
-    def _export_teardown(self) -> None:
+    def _export_teardown(self) -> None:  # noqa: B027 - an optional hook, as in NeMo
         """Hook run after export (default: nothing)."""
 
     def export(
@@ -250,8 +258,10 @@ class Exportable(ABC):  # noqa: B024 - a mixin with defaults only, as in NeMo
         module: Any = self
         fmt = get_export_format(output)
         if fmt not in self.supported_export_formats:
-            raise ValueError(f"{type(self).__name__} does not support {fmt.name} export; it supports "
-                             f"{[f.name for f in self.supported_export_formats]}")
+            raise ValueError(
+                f"{type(self).__name__} does not support {fmt.name} export; it supports "
+                f"{[f.name for f in self.supported_export_formats]}"
+            )
         module.eval()
         for param in module.parameters():
             param.requires_grad = False
@@ -281,8 +291,17 @@ class Exportable(ABC):  # noqa: B024 - a mixin with defaults only, as in NeMo
                     if dynamic_axes is None:
                         dynamic_axes = get_dynamic_axes(self.input_module.input_types_for_export, input_names)
                     self._export_onnx(
-                        output, inputs, input_names, output_names, dynamic_axes, opset, verbose,
-                        do_constant_folding, keep_initializers_as_inputs, export_modules_as_functions, use_dynamo,
+                        output,
+                        inputs,
+                        input_names,
+                        output_names,
+                        dynamic_axes,
+                        opset,
+                        verbose,
+                        do_constant_folding,
+                        keep_initializers_as_inputs,
+                        export_modules_as_functions,
+                        use_dynamo,
                     )
                     if check_trace:
                         checks = check_trace if isinstance(check_trace, list) else [input_example]
@@ -351,25 +370,45 @@ class Exportable(ABC):  # noqa: B024 - a mixin with defaults only, as in NeMo
             warnings.simplefilter("ignore", UserWarning)
             if use_dynamo:
                 torch.onnx.export(
-                    self, inputs, output, input_names=input_names, output_names=output_names,
-                    opset_version=opset, dynamo=True, verbose=verbose,
-                    dynamic_shapes={n: {i: torch.export.Dim.AUTO for i in dims} for n, dims in dynamic_axes.items()}
+                    self,
+                    inputs,
+                    output,
+                    input_names=input_names,
+                    output_names=output_names,
+                    opset_version=opset,
+                    dynamo=True,
+                    verbose=verbose,
+                    dynamic_shapes={
+                        n: dict.fromkeys(dims, torch.export.Dim.AUTO) for n, dims in dynamic_axes.items()
+                    }
                     or None,
                 )
             else:
                 torch.onnx.export(
-                    self, inputs, output, input_names=input_names, output_names=output_names,
-                    verbose=verbose, do_constant_folding=do_constant_folding, dynamic_axes=dynamic_axes,
-                    opset_version=opset, keep_initializers_as_inputs=keep_initializers_as_inputs,
-                    export_modules_as_functions=export_modules_as_functions, dynamo=False,
+                    self,
+                    inputs,
+                    output,
+                    input_names=input_names,
+                    output_names=output_names,
+                    verbose=verbose,
+                    do_constant_folding=do_constant_folding,
+                    dynamic_axes=dynamic_axes,
+                    opset_version=opset,
+                    keep_initializers_as_inputs=keep_initializers_as_inputs,
+                    export_modules_as_functions=export_modules_as_functions,
+                    dynamo=False,
                 )
 
     def _check_onnx(self, output: str, example: Any, input_names: list[str], tol: float) -> None:
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise MissingDependencyError("check_trace on ONNX needs onnxruntime: pip install 'modelpt[onnx]'") from exc
-        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+            raise MissingDependencyError(
+                "check_trace on ONNX needs onnxruntime: pip install 'modelpt[onnx]'"
+            ) from exc
+        providers = [
+            p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()
+        ]
         session = ort.InferenceSession(output, providers=providers)
         args, kwargs = parse_input_example(example)
         values = list(args) + list(kwargs.values())

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``hydra_runner``: NeMo's decorator that runs a ``main(cfg)`` under Hydra with NeMo's defaults.
 
 Hydra's own output folder and log-file handling are switched off (``hydra.run.dir=.``,

@@ -1,5 +1,10 @@
-"""``Model``: what every NeMo model class offers besides Lightning — typing, configs, files and pretrained
-lookup (``list_available_models`` / ``from_pretrained``)."""
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
+"""``Model``: what every NeMo model class offers besides Lightning.
+
+Neural types, configs, ``.nemo`` files, Hub IO and pretrained lookup (``list_available_models`` /
+``from_pretrained``).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hf_io import HuggingFaceFileIO
-from neural_types import Typing
-
 from modelpt.pretrained import PretrainedModelInfo, resolve_cache_dir
 from modelpt.serialization import FileIO, Serialization
+from neural_types import Typing
 
 __all__ = ["Model"]
 
@@ -67,7 +71,7 @@ class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):
             last_error: Exception | None = None
             for _ in range(3):
                 try:
-                    with urllib.request.urlopen(location) as response, open(partial, "wb") as out:  # noqa: S310
+                    with urllib.request.urlopen(location) as response, open(partial, "wb") as out:
                         shutil.copyfileobj(response, out, 16 * 1024 * 1024)
                     os.replace(partial, target)
                     break
@@ -113,7 +117,11 @@ class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):
             path = _resolve_hub(model_name, refresh_cache)
         else:
             class_, location, description = cls.search_for_pretrained_model(model_name)
-            path = location if os.path.exists(location) else cls._download_listed(location, description, refresh_cache)
+            path = (
+                location
+                if os.path.exists(location)
+                else cls._download_listed(location, description, refresh_cache)
+            )
         if return_model_file:
             return path
         if os.path.isdir(path):

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``ModelPT``: the base class of NeMo models, a Lightning ``LightningModule`` driven by a config.
 
 A subclass implements ``setup_training_data`` / ``setup_validation_data`` (and optionally
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import logging
 import os
 import uuid
@@ -59,11 +60,35 @@ def checkpoint_safe_globals() -> list[Any]:
     import typing
 
     from omegaconf.base import ContainerMetadata, Metadata
-    from omegaconf.nodes import AnyNode, BooleanNode, BytesNode, EnumNode, FloatNode, IntegerNode, PathNode, StringNode
+    from omegaconf.nodes import (
+        AnyNode,
+        BooleanNode,
+        BytesNode,
+        EnumNode,
+        FloatNode,
+        IntegerNode,
+        PathNode,
+        StringNode,
+    )
 
     return [
-        DictConfig, ListConfig, ContainerMetadata, Metadata, AnyNode, BooleanNode, BytesNode, EnumNode,
-        FloatNode, IntegerNode, PathNode, StringNode, typing.Any, dict, list, int, collections.defaultdict,
+        DictConfig,
+        ListConfig,
+        ContainerMetadata,
+        Metadata,
+        AnyNode,
+        BooleanNode,
+        BytesNode,
+        EnumNode,
+        FloatNode,
+        IntegerNode,
+        PathNode,
+        StringNode,
+        typing.Any,
+        dict,
+        list,
+        int,
+        collections.defaultdict,
     ]
 
 
@@ -133,7 +158,9 @@ class ModelPT(pl.LightningModule, Model):
         if not self._is_model_being_restored():
             if self._cfg.get("train_ds") is not None and not self._cfg.train_ds.get("defer_setup", False):
                 self.setup_training_data(self._cfg.train_ds)
-            if self._cfg.get("validation_ds") is not None and not self._cfg.validation_ds.get("defer_setup", False):
+            if self._cfg.get("validation_ds") is not None and not self._cfg.validation_ds.get(
+                "defer_setup", False
+            ):
                 self.setup_multiple_validation_data(val_data_config=cfg.validation_ds)
             if self._cfg.get("test_ds") is not None and not self._cfg.test_ds.get("defer_setup", False):
                 self.setup_multiple_test_data(test_data_config=cfg.test_ds)
@@ -146,7 +173,8 @@ class ModelPT(pl.LightningModule, Model):
                 if self._cfg.get(key) is not None:
                     logger.warning(
                         "Data for %s was not set up while restoring; call %s() with a valid config to use it",
-                        key, call,
+                        key,
+                        call,
                     )
 
     # ------------------------------------------------------------------ config and trainer
@@ -184,7 +212,7 @@ class ModelPT(pl.LightningModule, Model):
         self.set_world_size(trainer)
 
     def set_world_size(self, trainer: pl.Trainer | None) -> None:
-        """``world_size = num_devices × num_nodes`` of ``trainer`` (1 without one), also in AppState."""
+        """``world_size = num_devices * num_nodes`` of ``trainer`` (1 without one), also in AppState."""
         self.world_size = 1
         if trainer is not None:
             self.world_size = int(trainer.num_devices * trainer.num_nodes)
@@ -263,7 +291,9 @@ class ModelPT(pl.LightningModule, Model):
             FileNotFoundError: ``src`` cannot be found and ``verify_src_exists`` is True.
         """
         if not hasattr(self, "artifacts"):
-            raise ModelPTError("register_artifact was called before ModelPT.__init__; call super().__init__ first")
+            raise ModelPTError(
+                "register_artifact was called before ModelPT.__init__; call super().__init__ first"
+            )
         path = self._save_restore_connector.register_artifact(self, config_path, src, verify_src_exists)
         if path:
             self.cfg = self._cfg
@@ -290,7 +320,9 @@ class ModelPT(pl.LightningModule, Model):
         if not isinstance(model, ModelPT):
             raise ModelPTError(f"register_nemo_submodule needs a ModelPT; received {type(model).__name__}")
         if not hasattr(self, "_nemo_submodule_name_to_config_field"):
-            raise ModelPTError("register_nemo_submodule was called before ModelPT.__init__; call super().__init__ first")
+            raise ModelPTError(
+                "register_nemo_submodule was called before ModelPT.__init__; call super().__init__ first"
+            )
         setattr(self, name, model)
         self._nemo_submodule_name_to_config_field[name] = config_field
 
@@ -376,7 +408,14 @@ class ModelPT(pl.LightningModule, Model):
         AppState().model_restore_path = path
         cls.update_save_restore_connector(connector)
         instance = connector.restore_from(
-            cls, path, override_config_path, map_location, strict, return_config, trainer, validate_access_integrity
+            cls,
+            path,
+            override_config_path,
+            map_location,
+            strict,
+            return_config,
+            trainer,
+            validate_access_integrity,
         )
         if isinstance(instance, ModelPT):
             instance._save_restore_connector = connector
@@ -420,8 +459,13 @@ class ModelPT(pl.LightningModule, Model):
             cls._set_model_restore_state(True)
             with torch.serialization.safe_globals(checkpoint_safe_globals()):
                 return pl.LightningModule.load_from_checkpoint.__func__(  # type: ignore[attr-defined]
-                    cls, checkpoint_path, *args, map_location=map_location, hparams_file=hparams_file,
-                    strict=strict, **kwargs,
+                    cls,
+                    checkpoint_path,
+                    *args,
+                    map_location=map_location,
+                    hparams_file=hparams_file,
+                    strict=strict,
+                    **kwargs,
                 )
         finally:
             cls._set_model_restore_state(previous)
@@ -625,7 +669,9 @@ class ModelPT(pl.LightningModule, Model):
         self._optimizer_param_groups = groups
 
     def setup_optimization(
-        self, optim_config: DictConfig | dict[str, Any] | None = None, optim_kwargs: dict[str, Any] | None = None
+        self,
+        optim_config: DictConfig | dict[str, Any] | None = None,
+        optim_kwargs: dict[str, Any] | None = None,
     ) -> Any:
         """Build optimizer and LR scheduler from ``optim_config`` (default ``cfg.optim``) via optim-registry.
 
@@ -659,24 +705,7 @@ class ModelPT(pl.LightningModule, Model):
                 self._cfg.optim = optim_config
         config: dict[str, Any] = OmegaConf.to_container(optim_config, resolve=True)  # type: ignore[assignment]
 
-        trainer = self._trainer
-        if "sched" in config and config["sched"] is not None and trainer is not None:
-            if not isinstance(trainer.accumulate_grad_batches, int):
-                raise ValueError("The model only supports an integer trainer.accumulate_grad_batches")
-            sched = config["sched"]
-            if trainer.max_steps is None or trainer.max_steps < 0:
-                sched["t_max_epochs"] = trainer.max_epochs
-                sched["t_accumulate_grad_batches"] = trainer.accumulate_grad_batches
-                sched["t_limit_train_batches"] = trainer.limit_train_batches
-                app_state = AppState()
-                if app_state.data_parallel_size is not None:
-                    sched["t_num_workers"] = app_state.data_parallel_size
-                elif not app_state.model_parallel_size:
-                    sched["t_num_workers"] = trainer.num_devices * trainer.num_nodes
-                else:
-                    sched["t_num_workers"] = (trainer.num_devices * trainer.num_nodes) / app_state.model_parallel_size
-            else:
-                sched["max_steps"] = trainer.max_steps
+        self._inject_schedule_length(config)
         scheduler_config = config.pop("sched", None)
 
         target = config.get("_target_")
@@ -705,6 +734,34 @@ class ModelPT(pl.LightningModule, Model):
         )
         return self._optimizer, self._scheduler
 
+    def _inject_schedule_length(self, config: dict[str, Any]) -> None:
+        """Put the trainer's ``max_steps`` (or what infers it) into ``config['sched']``, as NeMo does.
+
+        Raises:
+            ValueError: ``trainer.accumulate_grad_batches`` is not an int.
+        """
+        trainer = self._trainer
+        if "sched" not in config or config["sched"] is None or trainer is None:
+            return
+        if not isinstance(trainer.accumulate_grad_batches, int):
+            raise ValueError("The model only supports an integer trainer.accumulate_grad_batches")
+        sched = config["sched"]
+        if trainer.max_steps is None or trainer.max_steps < 0:
+            sched["t_max_epochs"] = trainer.max_epochs
+            sched["t_accumulate_grad_batches"] = trainer.accumulate_grad_batches
+            sched["t_limit_train_batches"] = trainer.limit_train_batches
+            app_state = AppState()
+            if app_state.data_parallel_size is not None:
+                sched["t_num_workers"] = app_state.data_parallel_size
+            elif not app_state.model_parallel_size:
+                sched["t_num_workers"] = trainer.num_devices * trainer.num_nodes
+            else:
+                sched["t_num_workers"] = (
+                    trainer.num_devices * trainer.num_nodes
+                ) / app_state.model_parallel_size
+        else:
+            sched["max_steps"] = trainer.max_steps
+
     def setup_megatron_optimization(self, optim_config: dict[str, Any] | DictConfig) -> Any:
         """Megatron-core distributed optimizers are out of scope.
 
@@ -726,7 +783,11 @@ class ModelPT(pl.LightningModule, Model):
 
     # ------------------------------------------------------------------ pretrained weights
     def load_part_of_state_dict(
-        self, state_dict: dict[str, Any], include: list[str], exclude: list[str], load_from_string: str | None = None
+        self,
+        state_dict: dict[str, Any],
+        include: list[str],
+        exclude: list[str],
+        load_from_string: str | None = None,
     ) -> None:
         """Load the entries whose key contains an ``include`` substring and no ``exclude`` one (non-strict)."""
         excluded = []

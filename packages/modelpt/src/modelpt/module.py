@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
-from neural_types import AxisKind, NeuralType, Typing
 
 from modelpt.serialization import FileIO, Serialization
+from neural_types import AxisKind, NeuralType, Typing
 
 __all__ = ["NeuralModule", "freeze", "unfreeze", "random_input_example"]
 
@@ -43,7 +43,8 @@ def random_input_example(
     batch = max_batch or 2
     dim = max_dim or 8
     examples: list[Any] = []
-    for spec in input_types.values():
+    for declared in input_types.values():
+        spec = declared
         depth = 0
         while isinstance(spec, (list, tuple)):
             spec = spec[0]
@@ -54,7 +55,8 @@ def random_input_example(
             shape: tuple[int, ...] = (batch,)
         else:
             shape = tuple(
-                batch if a.kind == AxisKind.Batch else (a.size if a.size is not None else dim) for a in spec.axes
+                batch if a.kind == AxisKind.Batch else (a.size if a.size is not None else dim)
+                for a in spec.axes
             )
         if _is_integer_type(spec):
             value: Any = torch.randint(1, dim + 1, shape, dtype=torch.int64)

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``PretrainedModelInfo`` and the cache folder of downloaded models."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``SaveRestoreConnector``: ``.nemo`` save and restore for ModelPT, built on nemo-archive.
 
 Restore never unpacks the archive: the config is read from its member, the weights are loaded straight from
@@ -282,7 +284,13 @@ class SaveRestoreConnector:
             TargetClassError: The config's ``target`` is outside ``calling_cls``'s hierarchy.
         """
         loaded = self.load_config_and_state_dict(
-            calling_cls, restore_path, override_config_path, map_location, strict, return_config, trainer,
+            calling_cls,
+            restore_path,
+            override_config_path,
+            map_location,
+            strict,
+            return_config,
+            trainer,
             validate_access_integrity,
         )
         if not isinstance(loaded, tuple):
@@ -328,8 +336,9 @@ class SaveRestoreConnector:
             FileNotFoundError: The path does not exist.
         """
         import torch
-        from nemo_archive import Archive
         from omegaconf import OmegaConf
+
+        from nemo_archive import Archive
 
         if map_location is None:
             map_location = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
@@ -343,18 +352,26 @@ class SaveRestoreConnector:
                 return conf
             OmegaConf.set_struct(conf, True)
             app_state = AppState()
-            previous = (app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder)
+            previous = (
+                app_state.is_model_being_restored,
+                app_state.restore_source,
+                app_state.nemo_file_folder,
+            )
             app_state.is_model_being_restored = True
             app_state.restore_source = _RestoreSource(archive, str(source_path))
             app_state.nemo_file_folder = None
             try:
                 instance = calling_cls.from_config_dict(config=conf, trainer=trainer)  # type: ignore[attr-defined]
             finally:
-                app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder = previous
+                app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder = (
+                    previous
+                )
             instance = instance.to(map_location)
             location = None if torch.device(map_location).type == "cpu" else map_location
             state_dict = archive.load_state_dict(
-                location, mmap=True, weights_only=self.weights_only,
+                location,
+                mmap=True,
+                weights_only=self.weights_only,
                 member=self.model_weights_ckpt if self.model_weights_ckpt in archive.names else None,
             )
             return conf, instance, state_dict
@@ -378,7 +395,9 @@ class SaveRestoreConnector:
             instance.load_state_dict(state_dict, strict=strict)
 
     # ------------------------------------------------------------------ artifacts
-    def register_artifact(self, model: Any, config_path: str, src: str, verify_src_exists: bool = True) -> Any:
+    def register_artifact(
+        self, model: Any, config_path: str, src: str, verify_src_exists: bool = True
+    ) -> Any:
         """Register an artifact of ``model`` under ``config_path`` and return a path to an existing file.
 
         Resolution order (NeMo's): an existing local path (LOCAL_PATH); ``nemo:<member>`` of the model being
@@ -442,7 +461,6 @@ class SaveRestoreConnector:
         Raises:
             FileNotFoundError: ``restore_path`` does not exist.
         """
-        import torch
         from nemo_archive import Archive
 
         if not os.path.exists(restore_path):

@@ -1,3 +1,5 @@
+# ruff: noqa: PLC0415 - imports inside functions are deliberate: they keep `import modelpt` light and load
+# torch, omegaconf, hydra, onnx and the siblings only when the feature that needs them is used.
 """``Serialization`` (build objects from configs) and ``FileIO`` (save/restore interfaces).
 
 ``from_config_dict`` follows NeMo: ``_target_`` configs go through Hydra's ``instantiate``; ``target`` configs
@@ -131,7 +133,9 @@ class FileIO:
             NotImplementedError: ``cls`` is not a Serialization.
         """
         if not issubclass(cls, Serialization):
-            raise NotImplementedError(f"{cls.__name__} is not a Serialization; it cannot be built from a config")
+            raise NotImplementedError(
+                f"{cls.__name__} is not a Serialization; it cannot be built from a config"
+            )
         from omegaconf import OmegaConf
 
         conf = OmegaConf.load(path2yaml_file)
