@@ -187,7 +187,7 @@ def check_instantiable_targets(cfg: Any, path: str = "") -> None:
                     "subclasses and dataclasses. Instantiate anything else in code."
                 )
         for key, value in cfg.items():
-            check_instantiable_targets(value, f"{path}.{key}" if path else str(key))
+            check_instantiable_targets(value, f"{path}.{key!s}" if path else str(key))
     elif isinstance(cfg, (list, tuple, ListConfig)):
         for i, value in enumerate(cfg):
             check_instantiable_targets(value, f"{path}.{i}")

@@ -14,7 +14,7 @@ import os
 from abc import ABC
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -232,7 +232,7 @@ class Exportable(ABC):
                 dynamic_axes=dynamic_axes,
                 check_tolerance=check_tolerance,
                 export_modules_as_functions=export_modules_as_functions,
-                keep_initializers_as_inputs=keep_initializers_as_inputs,
+                keep_initializers_as_inputs=bool(keep_initializers_as_inputs),
                 use_dynamo=use_dynamo,
             )
             if input_example is not None:
@@ -268,11 +268,11 @@ class Exportable(ABC):
         opset = onnx_opset_version or DEFAULT_OPSET
         was_enabled = _typecheck_enabled()
         typecheck.set_typecheck_enabled(False)
-        cls = type(self)
+        cls: Any = type(self)
         swapped = None
         if hasattr(cls, "forward_for_export"):
             swapped = cls.forward
-            cls.forward = cls.forward_for_export  # type: ignore[attr-defined]
+            cls.forward = cls.forward_for_export
         try:
             with torch.inference_mode(False), torch.no_grad():
                 if input_example is None:
@@ -310,7 +310,7 @@ class Exportable(ABC):
         finally:
             typecheck.set_typecheck_enabled(was_enabled)
             if swapped is not None:
-                cls.forward = swapped  # type: ignore[method-assign]
+                cls.forward = swapped
             self._export_teardown()
         description = f"{type(self).__name__} exported to {fmt.name}"
         return output, description, output_example
@@ -325,16 +325,16 @@ class Exportable(ABC):
             # torch.jit is deprecated upstream in favour of torch.export; TorchScript files are what NeMo writes.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            traced = torch.jit.trace_module(self, {"forward": inputs}, strict=True, check_trace=False)
+            traced = torch.jit.trace_module(self, {"forward": inputs}, strict=True, check_trace=False)  # type: ignore[no-untyped-call]
             traced = torch.jit.freeze(traced)
             torch.jit.save(traced, output)
-            loaded = torch.jit.load(output)
+            loaded = torch.jit.load(output)  # type: ignore[no-untyped-call]
             if check_trace:
                 checks = check_trace if isinstance(check_trace, list) else [inputs]
                 for example in checks:
                     args, kwargs = parse_input_example(example)
                     got = _flatten(loaded(*args, *kwargs.values()))
-                    want = _flatten(self.forward(*args, **kwargs))  # type: ignore[operator]
+                    want = _flatten(cast(Any, self).forward(*args, **kwargs))
                     for g, w in zip(got, want, strict=True):
                         if not torch.allclose(g, w, rtol=tol, atol=tol):
                             raise ExportError(
@@ -360,7 +360,7 @@ class Exportable(ABC):
         import warnings
 
         try:
-            import onnx  # noqa: F401
+            import onnx  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
         except ImportError as exc:
             raise MissingDependencyError("ONNX export needs onnx: pip install 'modelpt[onnx]'") from exc
         with warnings.catch_warnings():
@@ -370,7 +370,7 @@ class Exportable(ABC):
             warnings.simplefilter("ignore", UserWarning)
             if use_dynamo:
                 torch.onnx.export(
-                    self,
+                    cast(Any, self),
                     inputs,
                     output,
                     input_names=input_names,
@@ -385,7 +385,7 @@ class Exportable(ABC):
                 )
             else:
                 torch.onnx.export(
-                    self,
+                    cast(Any, self),
                     inputs,
                     output,
                     input_names=input_names,
@@ -394,14 +394,14 @@ class Exportable(ABC):
                     do_constant_folding=do_constant_folding,
                     dynamic_axes=dynamic_axes,
                     opset_version=opset,
-                    keep_initializers_as_inputs=keep_initializers_as_inputs,
+                    keep_initializers_as_inputs=bool(keep_initializers_as_inputs),
                     export_modules_as_functions=export_modules_as_functions,
                     dynamo=False,
                 )
 
     def _check_onnx(self, output: str, example: Any, input_names: list[str], tol: float) -> None:
         try:
-            import onnxruntime as ort
+            import onnxruntime as ort  # type: ignore[import-untyped,import-not-found,unused-ignore]
         except ImportError as exc:
             raise MissingDependencyError(
                 "check_trace on ONNX needs onnxruntime: pip install 'modelpt[onnx]'"
@@ -418,7 +418,7 @@ class Exportable(ABC):
             if name in graph_inputs:
                 feeds[name] = value.detach().cpu().numpy()
         got = session.run(None, feeds)
-        want = _flatten(self.forward(*args, **kwargs))  # type: ignore[operator]
+        want = _flatten(cast(Any, self).forward(*args, **kwargs))
         for g, w in zip(got, want, strict=False):
             expected = w.detach().cpu()
             actual = torch.from_numpy(g)

@@ -17,7 +17,7 @@ import os
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import lightning.pytorch as pl
 import torch
@@ -187,8 +187,9 @@ class ModelPT(pl.LightningModule, Model):
     def cfg(self, cfg: DictConfig) -> None:
         self._cfg = cfg
         self._set_hparams(OmegaConf.create({"cfg": self._cfg}))
-        if hasattr(self, "_hparams_initial") and "cfg" in self._hparams_initial:
-            self._hparams_initial["cfg"] = OmegaConf.to_object(self._cfg)
+        initial: Any = getattr(self, "_hparams_initial", None)
+        if initial is not None and "cfg" in initial:
+            initial["cfg"] = OmegaConf.to_object(self._cfg)
 
     @property
     def hparams(self) -> Any:
@@ -197,7 +198,7 @@ class ModelPT(pl.LightningModule, Model):
             self._set_hparams(OmegaConf.create({"cfg": self._cfg}))
         return super().hparams
 
-    @property  # type: ignore[override]
+    @property
     def trainer(self) -> Any:
         """The attached Trainer (None when there is none)."""
         return self._trainer
@@ -225,7 +226,7 @@ class ModelPT(pl.LightningModule, Model):
 
     def summarize(self, max_depth: int = 1) -> Any:
         """Lightning's model summary (``max_depth=0`` turns the layer table off)."""
-        from lightning.pytorch.utilities.model_summary import summarize
+        from lightning.pytorch.utilities.model_summary.model_summary import summarize
 
         return summarize(self, max_depth=max_depth)
 
@@ -268,7 +269,7 @@ class ModelPT(pl.LightningModule, Model):
         """Copy this model's GUID onto every sub-module (read by AccessMixin)."""
         for module in self.modules():
             if module is not self:
-                module.model_guid = self.model_guid
+                setattr(module, "model_guid", self.model_guid)  # noqa: B010 - nn.Module attributes are untyped
 
     @staticmethod
     def _is_model_being_restored() -> bool:
@@ -601,7 +602,7 @@ class ModelPT(pl.LightningModule, Model):
         self.log_dict(result.pop("log"), on_epoch=True, sync_dist=sync_metrics)
         return result
 
-    def on_validation_epoch_end(self, sync_metrics: bool = False) -> Any:  # type: ignore[override]
+    def on_validation_epoch_end(self, sync_metrics: bool = False) -> Any:
         """Aggregate ``validation_step_outputs`` per loader through ``multi_validation_epoch_end`` and log.
 
         With several loaders, each loader's ``log`` entries are logged with its prefix; the loader at
@@ -658,8 +659,9 @@ class ModelPT(pl.LightningModule, Model):
             if not hasattr(module, "parameters"):
                 raise ValueError(f"{name} does not have parameters.")
             known.append(str(name))
-            group = {"params": list(module.parameters())}
-            group.update(OmegaConf.to_container(group_cfg, resolve=True) if group_cfg is not None else {})
+            group: dict[str, Any] = {"params": list(module.parameters())}
+            if group_cfg is not None:
+                group.update(cast(dict[str, Any], OmegaConf.to_container(group_cfg, resolve=True)))
             groups.append(group)
         others = [
             p for n, p in self.named_parameters() if not any(n == g or n.startswith(g + ".") for g in known)

@@ -198,7 +198,7 @@ class SaveRestoreConnector:
 
     def _artifacts_for_save(self, model: ModelPT) -> list[tuple[str, str, str | None]]:
         """``(config key, file to copy, member name or None)`` for every artifact of the model tree."""
-        out = []
+        out: list[tuple[str, str, str | None]] = []
         for _, config_prefix, module in model.named_nemo_modules():
             for key, item in (module.artifacts or {}).items():
                 full_key = f"{config_prefix}.{key}" if config_prefix else key

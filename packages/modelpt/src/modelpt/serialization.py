@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 def _build(cls: type, config: Any, trainer: Any) -> Any:
     """``cls(cfg=config, trainer=trainer)`` if the constructor takes ``trainer``, else ``cls(cfg=config)``."""
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters
     if "trainer" in params:
         return cls(cfg=config, trainer=trainer)
     return cls(cfg=config)
