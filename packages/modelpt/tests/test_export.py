@@ -79,7 +79,7 @@ def test_onnx_check_trace_detects_mismatch(tmp_path):
 
 
 # torch.jit is deprecated in favour of torch.export; NeMo's .ts/.pt export is TorchScript, so tests load it.
-@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")
 def test_torchscript_export_and_forward_for_export(tmp_path):
     torch.manual_seed(0)
     block = ExportBlock(4, 3)
