@@ -187,18 +187,28 @@ def bench_io(size_mb: int, repeats: int, workdir: Path) -> None:
     model = big_model({"width": WIDTH, "layers": layers})
     nemo = workdir / "big.nemo"
     plain = workdir / "big.pt"
-    save_times, torch_times = [], []
+    save_times, fast_times, torch_times = [], [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        model.save_to(str(nemo))
-        save_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         torch.save(model.state_dict(), plain)
         torch_times.append(time.perf_counter() - start)
+        model._save_restore_connector.durable = True
+        start = time.perf_counter()
+        model.save_to(str(nemo))
+        save_times.append(time.perf_counter() - start)
+        model._save_restore_connector.durable = False
+        start = time.perf_counter()
+        model.save_to(str(nemo))
+        fast_times.append(time.perf_counter() - start)
     del model
-    print(f"\n== .nemo IO, {layers} x Linear({WIDTH}, {WIDTH}) = {weights_mb:.0f} MiB float32 ==")
-    s, t = min(save_times), min(torch_times)
-    print(f"save_to          {s:7.3f} s   torch.save (plain file) {t:7.3f} s   ratio {s / t:5.2f}x  (target <= 1.3x)")
+    print(
+        f"\n== .nemo IO, {layers} x Linear({WIDTH}, {WIDTH}) = {weights_mb:.0f} MiB float32, best of {repeats} =="
+    )
+    s, f, t = min(save_times), min(fast_times), min(torch_times)
+    print(
+        f"save_to          {s:7.3f} s   torch.save (plain file) {t:7.3f} s   ratio {s / t:5.2f}x  (target <= 1.3x)"
+    )
+    print(f"  durable=False  {f:7.3f} s   ratio {f / t:5.2f}x  (no fsync; still atomic, still hashed)")
 
     tmp = workdir / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -232,10 +242,12 @@ def bench_io(size_mb: int, repeats: int, workdir: Path) -> None:
     )
 
 
-def bench_training(steps: int, hidden: int, batch: int, repeats: int, workdir: Path, accelerator: str) -> None:
+def bench_training(
+    steps: int, hidden: int, batch: int, repeats: int, workdir: Path, accelerator: str
+) -> None:
     import lightning.pytorch as pl
     import torch
-    from neural_types import ChannelType, LabelsType, LogitsType, NeuralType, typecheck
+    from neural_types import ChannelType, LogitsType, NeuralType, typecheck
     from torch.utils.data import DataLoader, TensorDataset
 
     from modelpt import ModelPT
@@ -245,7 +257,10 @@ def bench_training(steps: int, hidden: int, batch: int, repeats: int, workdir: P
 
     def layers() -> torch.nn.Sequential:
         return torch.nn.Sequential(
-            torch.nn.Linear(hidden, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.ReLU(),
             torch.nn.Linear(hidden, 10),
         )
 
@@ -300,8 +315,6 @@ def bench_training(steps: int, hidden: int, batch: int, repeats: int, workdir: P
         def configure_optimizers(self) -> Any:
             return torch.optim.SGD(self.parameters(), lr=0.01)
 
-    del LabelsType
-
     class Timer(pl.Callback):
         def __init__(self) -> None:
             self.times: list[float] = []
@@ -312,28 +325,43 @@ def bench_training(steps: int, hidden: int, batch: int, repeats: int, workdir: P
     def run(kind: str) -> float:
         timer = Timer()
         trainer = pl.Trainer(
-            accelerator=accelerator, devices=1, max_steps=steps, max_epochs=-1, logger=False, enable_checkpointing=False,
-            enable_progress_bar=False, enable_model_summary=False, callbacks=[timer], default_root_dir=str(workdir),
+            accelerator=accelerator,
+            devices=1,
+            max_steps=steps,
+            max_epochs=-1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[timer],
+            default_root_dir=str(workdir),
         )
-        model: Any = Typed({"train_ds": {}, "optim": {"name": "sgd", "lr": 0.01}}) if kind == "modelpt" else Plain()
+        model: Any = (
+            Typed({"train_ds": {}, "optim": {"name": "sgd", "lr": 0.01}}) if kind == "modelpt" else Plain()
+        )
         trainer.fit(model)
         warm = steps // 5
         span = timer.times[-1] - timer.times[warm]
         return (len(timer.times) - 1 - warm) / span
 
     rates: dict[str, list[float]] = {"modelpt": [], "plain": []}
-    for _ in range(repeats):
-        for kind in ("plain", "modelpt"):
+    for i in range(repeats):
+        # alternate which model runs first, so warm-up and allocator state favour neither
+        for kind in ("plain", "modelpt") if i % 2 == 0 else ("modelpt", "plain"):
             rates[kind].append(run(kind))
     m, p = statistics.median(rates["modelpt"]), statistics.median(rates["plain"])
-    print(f"\n== training on {accelerator}, MLP {hidden}-{hidden}-10, batch {batch}, {steps} steps, median of {repeats} ==")
+    print(
+        f"\n== training on {accelerator}, MLP {hidden}-{hidden}-10, batch {batch}, {steps} steps, median of {repeats} =="
+    )
     print(f"plain LightningModule       {p:8.1f} steps/s  ({1e3 / p:6.2f} ms/step)")
     print(f"ModelPT + @typecheck        {m:8.1f} steps/s  ({1e3 / m:6.2f} ms/step)")
     print(f"ratio                       {m / p:8.3f}x  (target >= 0.97x for steps of 5 ms or more)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mb", type=int, default=1024, help="weights size of the save/restore model")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-steps", type=int, default=60)
@@ -342,7 +370,9 @@ def main() -> None:
     parser.add_argument("--accelerator", default="cpu", help="Lightning accelerator of the training runs")
     parser.add_argument("--skip-io", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
-    parser.add_argument("--child", nargs=4, metavar=("MODE", "NEMO", "PLAIN", "LAYERS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("MODE", "NEMO", "PLAIN", "LAYERS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         mode, nemo, plain, layers = args.child
@@ -356,7 +386,9 @@ def main() -> None:
         if not args.skip_io:
             bench_io(args.size_mb, args.repeats, Path(work))
         if not args.skip_training:
-            bench_training(args.train_steps, args.hidden, args.batch, args.repeats, Path(work), args.accelerator)
+            bench_training(
+                args.train_steps, args.hidden, args.batch, args.repeats, Path(work), args.accelerator
+            )
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ class SaveRestoreConnector:
     (restore from this unpacked folder instead of the given path), ``pack_nemo_file`` (False: save the
     unpacked files into the save path, a folder), ``weights_only`` (safe unpickling; default True),
     ``load_weights_in_place`` (use memory-mapped tensors as the model's parameters when they match; default
-    True), ``provenance`` (a JSON mapping recorded in the archive's manifest).
+    True), ``provenance`` (a JSON mapping recorded in the archive's manifest), ``durable`` (fsync the saved
+    file and its folder before ``save_to`` returns; default True — the save is atomic either way).
     """
 
     def __init__(self) -> None:
@@ -110,6 +111,7 @@ class SaveRestoreConnector:
         self.weights_only = True
         self.load_weights_in_place = True
         self.provenance: dict[str, Any] = {}
+        self.durable = True
 
     # ------------------------------------------------------------------ properties
     @property
@@ -172,7 +174,7 @@ class SaveRestoreConnector:
         if state_dict is None:
             state_dict = model.state_dict()
         if self.pack_nemo_file:
-            writer = ArchiveWriter(save_path, provenance=self.provenance)
+            writer = ArchiveWriter(save_path, provenance=self.provenance, durable=self.durable)
             for key, source, name in self._artifacts_for_save(model):
                 ref = writer.add_artifact(source, name=name)
                 _set_config(config, key, ref)
