@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import statistics
@@ -38,9 +40,9 @@ WIDTH = 4096  # each layer is WIDTH x WIDTH float32 = 64 MiB
 
 def _model_classes() -> tuple[type, type]:
     import torch
-    from neural_types import ChannelType, NeuralType, typecheck
 
     from modelpt import ModelPT
+    from neural_types import ChannelType, NeuralType, typecheck
 
     class BigModel(ModelPT):
         def __init__(self, cfg: Any, trainer: Any = None) -> None:
@@ -106,10 +108,8 @@ class _TempWatcher:
         total = 0
         for root, _, files in os.walk(self.folder):
             for name in files:
-                try:
+                with contextlib.suppress(OSError):
                     total += os.path.getsize(os.path.join(root, name))
-                except OSError:
-                    pass
         return total
 
     def _run(self) -> None:
@@ -247,10 +247,10 @@ def bench_training(
 ) -> None:
     import lightning.pytorch as pl
     import torch
-    from neural_types import ChannelType, LogitsType, NeuralType, typecheck
     from torch.utils.data import DataLoader, TensorDataset
 
     from modelpt import ModelPT
+    from neural_types import ChannelType, LogitsType, NeuralType, typecheck
 
     torch.manual_seed(0)
     data = TensorDataset(torch.randn(batch * 8, hidden), torch.randint(0, 10, (batch * 8,)))
@@ -342,6 +342,12 @@ def bench_training(
         trainer.fit(model)
         warm = steps // 5
         span = timer.times[-1] - timer.times[warm]
+        # free this run's model before the next one (ModelPT holds reference cycles), so runs start alike
+        del model, trainer
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()
         return (len(timer.times) - 1 - warm) / span
 
     rates: dict[str, list[float]] = {"modelpt": [], "plain": []}

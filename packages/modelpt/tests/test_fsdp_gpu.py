@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from conftest import LIGHTNING_NOISE, make_trainer, tiny_cfg
 from modelpt_test_models import TinyClassifier
 
