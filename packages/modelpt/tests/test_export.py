@@ -97,6 +97,20 @@ def test_torchscript_export_and_forward_for_export(tmp_path):
         assert torch.allclose(scaled(torch.ones(1, 3)), scaled.lin(torch.ones(1, 3)))  # forward restored
 
 
+def test_export_restores_the_previous_typecheck_state(tmp_path):
+    from neural_types import is_typecheck_enabled, typecheck
+
+    block = ExportBlock(4, 2)
+    typecheck.set_typecheck_enabled(False)
+    try:
+        block.export(str(tmp_path / "b.onnx"))
+        assert not is_typecheck_enabled()  # NeMo switches checks back on unconditionally
+    finally:
+        typecheck.set_typecheck_enabled(True)
+    block.export(str(tmp_path / "c.onnx"))
+    assert is_typecheck_enabled()
+
+
 def test_formats_and_config():
     assert get_export_format("a.ONNX") is ExportFormat.ONNX
     assert get_export_format("a.ts") is ExportFormat.TORCHSCRIPT

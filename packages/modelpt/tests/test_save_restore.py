@@ -335,3 +335,41 @@ def test_push_to_hub_and_from_pretrained_round_trip(tmp_path, ref_nemo, empty_hf
     unpacked = RefSmallModel.from_pretrained("nemo-tester/ref_unpacked", map_location="cpu")
     assert unpacked.vocab == VOCAB
     assert torch.equal(unpacked.eval()(x=x), pulled(x=x))
+
+
+class Tied(RefSmallModel):
+    """Decoder weight tied to a transposed view is not possible with Linear; tie two same-shape layers."""
+
+    def __init__(self, cfg, trainer=None):
+        super().__init__(cfg=cfg, trainer=trainer)
+        self.mirror = torch.nn.Linear(self.cfg.in_features, self.cfg.hidden)
+        self.mirror.weight = self.encoder.weight
+
+
+def test_in_place_weights_keep_ties_and_train_after_restore(tmp_path):
+    tied = Tied({"in_features": 4, "hidden": 4, "out_features": 2})
+    path = tied.save_to(str(tmp_path / "tied.nemo"))
+    restored = Tied.restore_from(path, map_location="cpu")
+    assert restored.mirror.weight is restored.encoder.weight  # not split by in-place loading
+    plain = RefSmallModel({"in_features": 4, "hidden": 4, "out_features": 2})
+    path = plain.save_to(str(tmp_path / "plain.nemo"))
+    copied = SaveRestoreConnector()
+    copied.load_weights_in_place = False
+    a = RefSmallModel.restore_from(path, map_location="cpu")
+    b = RefSmallModel.restore_from(path, map_location="cpu", save_restore_connector=copied)
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), k
+    # weights used in place are ordinary trainable parameters: an optimizer step changes them
+    opt = torch.optim.SGD(a.parameters(), lr=0.5)
+    a(x=torch.ones(2, 4)).sum().backward()
+    opt.step()
+    assert not torch.equal(a.encoder.weight, b.encoder.weight)
+    assert all(p.requires_grad for p in a.parameters())
+    # ...and the archive on disk is untouched by that step
+    again = RefSmallModel.restore_from(path, map_location="cpu")
+    assert torch.equal(again.encoder.weight, b.encoder.weight)
+
+
+def test_multiply_resolver_is_registered():
+    cfg = OmegaConf.create({"a": 3, "b": "${multiply:${a},2}"})
+    assert cfg.b == 6

@@ -36,6 +36,10 @@ __all__ = ["ModelPT"]
 
 logger = logging.getLogger(__name__)
 
+# NeMo registers this resolver when its ModelPT module is imported; configs written for NeMo use it.
+if not OmegaConf.has_resolver("multiply"):
+    OmegaConf.register_new_resolver("multiply", lambda x, y: x * y)
+
 
 def _wrap_training_step(step: Any) -> Any:
     """Log and drop a ``log`` sub-dict returned by ``training_step`` (NeMo's legacy convention)."""
