@@ -357,7 +357,7 @@ def test_in_place_weights_keep_ties_and_train_after_restore(tmp_path):
     copied.load_weights_in_place = False
     a = RefSmallModel.restore_from(path, map_location="cpu")
     b = RefSmallModel.restore_from(path, map_location="cpu", save_restore_connector=copied)
-    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert torch.equal(x, y), k
     # weights used in place are ordinary trainable parameters: an optimizer step changes them
     opt = torch.optim.SGD(a.parameters(), lr=0.5)
