@@ -9,7 +9,8 @@ Figures (median of --repeats runs, best-of for writes; ratio = ours / baseline):
 - ``nemo-archive config FILE`` in a fresh process, vs ``python -c pass``;
 - weight load from the archive, vs ``torch.load(mmap=True, weights_only=True)`` of the same ckpt as a
   standalone file: time, bytes written (temp files), peak extra RSS;
-- archive write (config, manifest hashes, weights; with and without fsync) vs ``torch.save`` to a plain file.
+- archive write (config, manifest hashes, weights; with and without fsync) vs ``torch.save`` to a plain file
+  (both create a new file each time).
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _interleaved_min(fns, repeats: int) -> list[float]:
-    """Best time of each function, run in turns so that machine load hits all of them alike."""
+def _interleaved_min(fns, targets: list[Path], repeats: int) -> list[float]:
+    """Best time of each write, run in turns so that machine load hits all of them alike.
+
+    Before each (untimed): its target is deleted, so every write creates a new file as a save does, and the
+    page cache is flushed, so no write pays for the dirty pages of the previous one.
+    """
     best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        for i, fn in enumerate(fns):
+        for i, (fn, target) in enumerate(zip(fns, targets, strict=True)):
+            target.unlink(missing_ok=True)
+            os.sync()
             start = time.perf_counter()
             fn()
             best[i] = min(best[i], time.perf_counter() - start)
@@ -151,6 +158,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script, best read top to botto
             torch_save_fsync,
             lambda: nemo_archive.save(archive_path, cfg, sd),
         ],
+        [plain, archive_path, plain, archive_path],
         args.repeats,
     )
     print("write (best of --repeats, run in turns)")
