@@ -263,3 +263,18 @@ def test_large_tensor_streams_through_the_parallel_hasher(tmp_path: Path) -> Non
     buf = io.BytesIO()
     torch.save(sd, buf)
     assert entry.size == len(buf.getvalue())
+
+
+def test_add_member_refuses_unsafe_or_reserved_names(tmp_path: Path) -> None:
+    writer = ArchiveWriter(tmp_path / "m.nemo")
+    with pytest.raises(errors.UnsafeMemberError):
+        writer.add_member("../escape.txt", b"x")
+    with pytest.raises(ValueError, match="reserved"):
+        writer.add_member("manifest.json", b"{}")
+    writer.add_member("mp_rank_00/notes.txt", b"kept")
+    writer.set_config({"a": 1})
+    writer.set_weights({"w": torch.zeros(1)})
+    writer.commit()
+    with Archive(tmp_path / "m.nemo") as archive:
+        assert archive.read_member("mp_rank_00/notes.txt") == b"kept"
+        assert archive.verify().ok

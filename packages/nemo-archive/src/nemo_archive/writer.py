@@ -158,7 +158,21 @@ class ArchiveWriter:
         return NEMO_PREFIX + name
 
     def add_member(self, name: str, source: str | os.PathLike[str] | bytes) -> None:
-        """Add another member verbatim (kept after the artifacts, before the weights)."""
+        """Add another member verbatim (kept after the artifacts, before the weights).
+
+        Raises:
+            UnsafeMemberError: ``name`` is absolute, has ``..`` components or is not a POSIX path.
+            ValueError: ``name`` is one of the members the writer manages itself.
+        """
+        from ._container import normalize_name
+
+        if normalize_name(name, self.path) != name or name in (
+            CONFIG,
+            MANIFEST,
+            WEIGHTS_CKPT,
+            WEIGHTS_SAFETENSORS,
+        ):
+            raise ValueError(f"member name {name!r} is reserved or not a plain relative path")
         if isinstance(source, (bytes, bytearray)):
             self._others.append(_Member(name, "other", len(source), data=bytes(source)))
         else:
