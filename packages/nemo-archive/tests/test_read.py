@@ -152,6 +152,11 @@ def test_map_location_forms(ref_small: Path) -> None:
             assert torch.allclose(_forward(sd), torch.tensor(EXPECTED), atol=1e-7)
 
 
+def test_bad_map_location_is_reported_before_reading(ref_small: Path) -> None:
+    with Archive(ref_small) as archive, pytest.raises(ValueError, match="not a device"):
+        archive.load_state_dict("no-such-device")
+
+
 def test_unsafe_loading_needs_an_explicit_argument(ref_small: Path) -> None:
     with Archive(ref_small) as archive:
         sd = archive.load_state_dict(weights_only=False)
