@@ -278,3 +278,14 @@ def test_add_member_refuses_unsafe_or_reserved_names(tmp_path: Path) -> None:
     with Archive(tmp_path / "m.nemo") as archive:
         assert archive.read_member("mp_rank_00/notes.txt") == b"kept"
         assert archive.verify().ok
+
+
+def test_weights_without_zip_crc_still_load_everywhere_and_verify(tmp_path: Path) -> None:
+    sd = _state_dict()
+    path = nemo_archive.save(tmp_path / "nocrc.nemo", {"a": 1}, sd, zip_crc32=False)
+    assert torch.serialization.get_crc32_options()  # the global torch setting is restored
+    with Archive(path) as archive:
+        assert archive.verify().ok
+        assert _same(archive.load_state_dict(), sd)
+        member = archive.read_member("model_weights.ckpt")
+    assert _same(torch.load(io.BytesIO(member), weights_only=True), sd)
