@@ -119,6 +119,9 @@ def test_writer_refuses_a_directory_destination_and_missing_config(tmp_path: Pat
         writer.commit()
     with pytest.raises(ValueError, match="weights_format"):
         ArchiveWriter(tmp_path / "y.nemo", weights_format="npz")
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        ArchiveWriter(tmp_path / "z.nemo", provenance={"metric": object()})
+    assert not (tmp_path / "z.nemo").exists()
 
 
 def test_nested_configs_share_artifacts_stored_once(tmp_path: Path) -> None:

@@ -76,6 +76,7 @@ class ArchiveWriter:
 
     Raises:
         ValueError: Unknown ``weights_format``.
+        TypeError: ``provenance`` is not JSON-serialisable.
     """
 
     def __init__(
@@ -92,6 +93,12 @@ class ArchiveWriter:
         self.path = Path(path).expanduser()
         self.weights_format = weights_format
         self.provenance = dict(provenance or {})
+        try:
+            _json_dumps(self.provenance)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"provenance must be JSON-serialisable (str, numbers, bools, None, lists, dicts): {exc}"
+            ) from exc
         self.durable = durable
         self.zip_crc32 = zip_crc32
         self._config: bytes | None = None
@@ -546,6 +553,12 @@ def _write_safetensors(torch: Any, state_dict: Mapping[str, Any], sink: _Sink) -
 
 def _open_rb(path: Path) -> IO[bytes]:
     return path.open("rb")
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, allow_nan=False)
 
 
 def _manifest_bytes(manifest: Manifest) -> bytes:
