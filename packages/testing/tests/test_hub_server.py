@@ -128,6 +128,10 @@ def test_lfs_uploads(api: HfApi, hf_hub: LoopbackHub) -> None:
         client.upload_file(path_or_fileobj=b"n" * 10, path_in_repo="copy.nemo", repo_id="u/lfs")
         assert not any(method == "PUT" for method, _ in small_threshold.requests)
         assert hf_hub_download("u/lfs", "copy.nemo", endpoint=small_threshold.url, token="t")
+        # an unchanged LFS file at the same path is left out of the commit
+        small_threshold.requests.clear()
+        client.upload_file(path_or_fileobj=b"n" * 10, path_in_repo="model.nemo", repo_id="u/lfs")
+        assert not any(path.endswith("/commit/main") for _, path in small_threshold.requests)
     finally:
         small_threshold.stop()
 
