@@ -192,9 +192,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script, best read top to botto
     ).stdout.strip()
     print(f"  torch imported by import + config read: {torch_seen}")
     script = shutil.which("nemo-archive") or str(Path(sys.executable).parent / "nemo-archive")
+    # Without an installed console script (a source checkout on PYTHONPATH), run the module the script runs.
+    command = [script] if Path(script).exists() else [sys.executable, "-m", "nemo_archive.cli"]
 
     def cli() -> None:
-        subprocess.run([script, "config", str(archive_path)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*command, "config", str(archive_path)], check=True, stdout=subprocess.DEVNULL)
 
     _line(
         "  nemo-archive config FILE (fresh process)",

@@ -301,7 +301,7 @@ class TarContainer(Container):
 class _LimitedStream(io.RawIOBase):
     """Reads a decompressing stream and refuses to go past ``limit`` decompressed bytes."""
 
-    def __init__(self, inner: IO[bytes], limit: int, path: object) -> None:
+    def __init__(self, inner: Any, limit: int, path: object) -> None:
         super().__init__()
         self._inner = inner
         self._limit = limit
@@ -332,10 +332,10 @@ class _LimitedStream(io.RawIOBase):
         if target < 0:
             raise OSError("cannot seek from the end of a gzip stream")
         self._guard(target)
-        return self._inner.seek(target)
+        return int(self._inner.seek(target))
 
     def tell(self) -> int:
-        return self._inner.tell()
+        return int(self._inner.tell())
 
 
 class GzipContainer(Container):

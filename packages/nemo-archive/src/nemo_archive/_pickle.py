@@ -108,7 +108,7 @@ class _Restricted(pickle.Unpickler):
         return self._builder.storage(storage_type.dtype, key, str(location), numel)
 
     # The rebuild functions, by torch's names and argument order.
-    def _rebuild_tensor_v2(  # noqa: PLR0917 - torch's positional signature
+    def _rebuild_tensor_v2(
         self,
         storage: Any,
         offset: int,
@@ -120,7 +120,7 @@ class _Restricted(pickle.Unpickler):
     ) -> Any:
         return self._tensor(storage, offset, size, stride, requires_grad, hooks, metadata, None)
 
-    def _rebuild_tensor_v3(  # noqa: PLR0917 - torch's positional signature
+    def _rebuild_tensor_v3(
         self,
         storage: Any,
         offset: int,
@@ -135,7 +135,7 @@ class _Restricted(pickle.Unpickler):
             storage, offset, size, stride, requires_grad, hooks, metadata, str(dtype).rsplit(".")[-1]
         )
 
-    def _tensor(  # noqa: PLR0917 - mirrors the rebuild functions
+    def _tensor(
         self,
         storage: Any,
         offset: Any,

@@ -68,7 +68,7 @@ def read_torch_zip(buf: Any, start: int, size: int, path: object, member: str) -
     return TorchZip(prefix, records)
 
 
-def _collect(  # noqa: PLR0917 - a private helper of read_torch_zip
+def _collect(
     view: memoryview,
     infos: list[Any],
     prefix: str,

@@ -26,7 +26,7 @@ def import_torch(path: object, member: str | None) -> Any:
         MissingDependencyError: torch is not installed.
     """
     try:
-        import torch
+        import torch  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         raise MissingDependencyError(
             "loading or writing weights needs torch, which is not installed; install it with "
@@ -98,9 +98,8 @@ def _untyped(torch: Any, view: memoryview, offset: int, nbytes: int, copy: bool)
     if nbytes == 0:
         return torch.UntypedStorage(0)
     chunk = view[offset : offset + nbytes]
-    if copy:
-        chunk = bytearray(chunk)
-    return torch.frombuffer(chunk, dtype=torch.uint8).untyped_storage()
+    data: Any = bytearray(chunk) if copy else chunk
+    return torch.frombuffer(data, dtype=torch.uint8).untyped_storage()
 
 
 def load_ckpt(

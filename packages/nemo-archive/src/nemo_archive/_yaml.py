@@ -19,7 +19,7 @@ def load_config(text: str, path: object, member: str) -> dict[str, Any]:
         UnsafeContentError: The YAML uses tags outside the core schema (``!!python/object`` and friends).
         CorruptArchiveError: The text is not YAML, or not a mapping at the top.
     """
-    import yaml
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -53,10 +53,10 @@ def load_config(text: str, path: object, member: str) -> dict[str, Any]:
 
 def dump_config(config: Any) -> str:
     """Serialize plain containers (or an OmegaConf config) as YAML, keeping key order like OmegaConf does."""
-    import yaml
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     if type(config).__module__.startswith("omegaconf"):
-        from omegaconf import OmegaConf  # only when the caller already uses OmegaConf
+        from omegaconf import OmegaConf  # type: ignore[import-not-found, unused-ignore]
 
         return str(OmegaConf.to_yaml(config, resolve=True))
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -171,7 +171,7 @@ class Archive:
             MissingDependencyError: omegaconf is not installed.
         """
         try:
-            from omegaconf import OmegaConf
+            from omegaconf import OmegaConf  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             from .errors import MissingDependencyError
 
@@ -454,9 +454,9 @@ class Archive:
             buf, start, size = self._container.buffer(name)
             with memoryview(buf) as view:
                 for at in range(start, start + size, CHUNK):
-                    chunk = view[at : min(at + CHUNK, start + size)]
-                    yield chunk
-                    chunk.release()
+                    piece = view[at : min(at + CHUNK, start + size)]
+                    yield piece
+                    piece.release()
             return
         with self._container.open(name) as stream:
             while chunk := stream.read(CHUNK):

@@ -130,7 +130,9 @@ class ArchiveWriter:
                 info.name.split("_", 1)[-1] if is_artifact_name(info.name) else info.name.rsplit("/")[-1]
             )
             name = name or (info.name if is_artifact_name(info.name) else None)
-            entry = _Member("", "artifact", info.size, opener=lambda a=archive, m=info.name: a.open_member(m))
+            entry = _Member(
+                "", "artifact", info.size, opener=functools.partial(archive.open_member, info.name)
+            )
         elif isinstance(source, (bytes, bytearray)):
             if name is None:
                 raise ValueError("artifacts given as bytes need a name (<basename> or <32 hex>_<basename>)")
@@ -143,7 +145,7 @@ class ArchiveWriter:
                 raise FileNotFoundError(f"artifact {file} does not exist or is not a regular file")
             key = ("file", str(file))
             basename = file.name
-            entry = _Member("", "artifact", file.stat().st_size, opener=lambda f=file: f.open("rb"))
+            entry = _Member("", "artifact", file.stat().st_size, opener=functools.partial(_open_rb, file))
         if key in self._by_source:
             return NEMO_PREFIX + self._by_source[key]
         if name is None or not is_artifact_name(name):
@@ -162,7 +164,7 @@ class ArchiveWriter:
         else:
             file = Path(source)
             self._others.append(
-                _Member(name, "other", file.stat().st_size, opener=lambda f=file: f.open("rb"))
+                _Member(name, "other", file.stat().st_size, opener=functools.partial(_open_rb, file))
             )
 
     def set_weights(self, state_dict: Any) -> None:
@@ -183,7 +185,7 @@ class ArchiveWriter:
         else:
             file = Path(source)
             fmt = "safetensors" if file.suffix == ".safetensors" else "ckpt"
-            opener = functools.partial(file.open, "rb")
+            opener = functools.partial(_open_rb, file)
             size = file.stat().st_size
         self.weights_format = fmt
         name = WEIGHTS_SAFETENSORS if fmt == "safetensors" else WEIGHTS_CKPT
@@ -282,9 +284,9 @@ class _TarWriter:
         info.mode = 0o644
         info.mtime = self.mtime
         info.uname = info.gname = ""
-        fmt = self.tarfile.GNU_FORMAT if gnu else self.tarfile.PAX_FORMAT
         at = os.lseek(self.fd, 0, os.SEEK_CUR)
-        header = info.tobuf(fmt, "utf-8", "surrogateescape")
+        fmt = self.tarfile.GNU_FORMAT if gnu else self.tarfile.PAX_FORMAT
+        header = info.tobuf(fmt, "utf-8", "surrogateescape")  # type: ignore[arg-type]
         self._write_all(header)
         return at + len(header) - BLOCK
 
@@ -502,6 +504,10 @@ def _write_safetensors(torch: Any, state_dict: Mapping[str, Any], sink: _Sink) -
             sink.write((ctypes.c_ubyte * nbytes).from_address(t.data_ptr()))
 
 
+def _open_rb(path: Path) -> IO[bytes]:
+    return path.open("rb")
+
+
 def _manifest_bytes(manifest: Manifest) -> bytes:
     import json
 
@@ -557,7 +563,7 @@ def save(
 
 def _plain(config: Any) -> Any:
     if type(config).__module__.startswith("omegaconf"):
-        from omegaconf import OmegaConf
+        from omegaconf import OmegaConf  # type: ignore[import-not-found, unused-ignore]
 
         return OmegaConf.to_container(config, resolve=True)
     return copy.deepcopy(config)
