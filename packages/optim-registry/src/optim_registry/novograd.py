@@ -137,18 +137,29 @@ class Novograd(Optimizer):
             torch._foreach_copy_([s["max_exp_avg_sq"] for s in states], list(v_max.unbind()))
             v_new = v_max
         coef = (1.0 - beta1) if group["grad_averaging"] else 1.0
-        scales = list((coef / (v_new.sqrt() + group["eps"])).to(params[0].dtype).unbind())
-        wd = group["weight_decay"]
+        scales_t = (coef / (v_new.sqrt() + group["eps"])).to(params[0].dtype)
+        scales = list(scales_t.unbind())
+        floats = scales_t.tolist() if params[0].device.type == "cpu" else None
+        wd, lr = group["weight_decay"], group["lr"]
         luc_p_norms = torch._foreach_norm(params) if self.luc else None
 
         indices = list(range(len(params)))
         for owners, (p_views, g_views, m_views) in blocks([params, grads, exp_avgs], indices):
+            if floats is not None and len(owners) == 1:
+                # One large tensor (or a slice of one): plain in-place ops with a Python scalar are cheapest.
+                m, g, p = m_views[0], g_views[0], p_views[0]
+                m.mul_(beta1).add_(g, alpha=floats[owners[0]])
+                if wd != 0:
+                    m.add_(p, alpha=coef * wd)
+                if not self.luc:
+                    p.add_(m, alpha=-lr)
+                continue
             torch._foreach_mul_(m_views, beta1)
             torch._foreach_addcmul_(m_views, g_views, [scales[i] for i in owners])  # type: ignore[arg-type,unused-ignore]
             if wd != 0:
                 torch._foreach_add_(m_views, p_views, alpha=coef * wd)
             if not self.luc:
-                torch._foreach_add_(p_views, m_views, alpha=-group["lr"])
+                torch._foreach_add_(p_views, m_views, alpha=-lr)
         if luc_p_norms is not None:
             m_norms = torch._foreach_norm(exp_avgs)
             for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms, strict=False):
