@@ -19,6 +19,23 @@ from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
 __all__ = ["Novograd"]
 
 
+#: Elements of gradient whose norms are taken together before they are used (fits a large L2/L3 cache).
+_NORM_RUN_NUMEL = 1 << 21
+
+
+def _runs(params: list[Tensor], limit: int) -> list[list[Tensor]]:
+    """Consecutive runs of parameters holding about ``limit`` elements each (a large one stands alone)."""
+    runs: list[list[Tensor]] = [[]]
+    filled = 0
+    for p in params:
+        if runs[-1] and filled + p.numel() > limit:
+            runs.append([])
+            filled = 0
+        runs[-1].append(p)
+        filled += p.numel()
+    return runs
+
+
 def _check_valid_opt_params(lr: float, eps: float, betas: tuple[float, float]) -> None:
     if lr < 0:
         raise ValueError(f"Invalid learning rate: {lr}; it must be >= 0.")
@@ -117,7 +134,10 @@ class Novograd(Optimizer):
                         state["max_exp_avg_sq"] = torch.zeros([], device=p.device)
                 state["step"] += 1
             for indices in group_by_device_dtype(params).values():
-                self._update([params[i] for i in indices], group)
+                # Parameters are taken a few MiB at a time, so that the gradients read for their norms are still
+                # in cache when they are read again for the update.
+                for run in _runs([params[i] for i in indices], _NORM_RUN_NUMEL):
+                    self._update(run, group)
         return loss
 
     def _update(self, params: list[Tensor], group: dict[str, Any]) -> None:
