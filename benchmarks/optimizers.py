@@ -2,9 +2,9 @@
 
 Each optimizer updates its own copy of the same parameters (about --params elements spread over --tensors
 tensors, matrices and vectors mixed like a transformer's) with the same gradients. Steps are interleaved
-round-robin so that load from other processes hits every optimizer alike; the median step time is reported,
-with its ratio to AdamW measured in the same run, and against a straightforward per-parameter loop of the same
-update rule (written here, in the style of the reference implementations).
+round-robin so that load from other processes hits every optimizer alike. The fastest step of each is compared
+(the median is shown too) with AdamW measured in the same run, and with a straightforward per-parameter loop of
+the same update rule (written here, in the style of the reference implementations).
 
     uv run python benchmarks/optimizers.py                 # 50 M parameters, ~200 tensors
     uv run python benchmarks/optimizers.py --params 5e6    # quick run
@@ -161,19 +161,26 @@ def main() -> None:
     )
     parser.add_argument("--params", type=float, default=50e6, help="total parameter elements (default 50e6)")
     parser.add_argument("--tensors", type=int, default=200, help="number of parameter tensors (default 200)")
-    parser.add_argument("--steps", type=int, default=7, help="timed steps per optimizer (default 7)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per optimizer (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     parser.add_argument("--no-loops", action="store_true", help="skip the per-parameter loop baselines")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's)")
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall-clock time, or this process's CPU time (robust on a busy machine; use with --threads 1)",
+    )
     args = parser.parse_args()
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     if args.threads:
         torch.set_num_threads(args.threads)
 
     shapes = make_shapes(int(args.params), args.tensors)
     numel = sum(math.prod(s) for s in shapes)
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads; {len(shapes)} tensors, "
-        f"{numel / 1e6:.1f} M params"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clock} clock; "
+        f"{len(shapes)} tensors, {numel / 1e6:.1f} M params"
     )
 
     candidates: dict[str, Callable] = {
@@ -197,26 +204,29 @@ def main() -> None:
     timings: dict[str, list[float]] = {name: [] for name in optimizers}
     for round_index in range(args.warmup + args.steps):
         for name, optimizer in optimizers.items():
-            start = time.perf_counter()
+            start = clock()
             optimizer.step()
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - start
             if round_index >= args.warmup:
                 timings[name].append(elapsed)
 
+    # The fastest step is the least disturbed by other processes (the figure that is compared); the median shows
+    # how noisy the machine was.
+    best = {name: min(values) for name, values in timings.items()}
     median = {name: statistics.median(values) for name, values in timings.items()}
-    base = median["AdamW(foreach=True)"]
-    print(f"{'optimizer':28s} {'median step':>12s} {'vs AdamW':>9s}")
-    for name, value in median.items():
-        print(f"{name:28s} {value * 1e3:9.1f} ms {value / base:8.2f}x")
+    base = best["AdamW(foreach=True)"]
+    print(f"{'optimizer':28s} {'best step':>10s} {'vs AdamW':>9s} {'median':>10s}")
+    for name, value in best.items():
+        print(f"{name:28s} {value * 1e3:7.1f} ms {value / base:8.2f}x {median[name] * 1e3:7.1f} ms")
     print()
     limits = {"Novograd": 1.5, "Adan": 1.5, "Adafactor": 2.0}
     for name, limit in limits.items():
-        ratio = median[name] / base
+        ratio = best[name] / base
         verdict = "ok" if ratio <= limit else "OVER"
         line = f"{name}/AdamW = {ratio:.2f} (limit {limit}) {verdict}"
         loop = f"{name} (per-param loop)"
-        if loop in median:
-            line += f"; {name}/loop = {median[name] / median[loop]:.2f}"
+        if loop in best:
+            line += f"; {name}/loop = {best[name] / best[loop]:.2f}"
         print(line)
 
 

@@ -92,6 +92,25 @@ def test_import_and_metadata_never_import_torch(ref_small: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_everything_but_weights_works_when_torch_cannot_be_imported(ref_small: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # any `import torch` now raises ImportError, as without torch\n"
+        "import nemo_archive\n"
+        f"a = nemo_archive.Archive({str(ref_small)!r})\n"
+        "assert a.parameter_count() == 212 and a.verify().ok\n"
+        f"a.extract({str(tmp_path / 'out')!r})\n"
+        f"nemo_archive.pack({str(tmp_path / 'out')!r}, {str(tmp_path / 'p.nemo')!r})\n"
+        "try:\n"
+        "    a.load_state_dict()\n"
+        "except nemo_archive.MissingDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install nemo-archive[torch]" in out.stdout
+    assert (tmp_path / "p.nemo").exists()
+
+
 def test_public_names_resolve() -> None:
     for name in nemo_archive.__all__:
         assert getattr(nemo_archive, name) is not None
@@ -150,6 +169,11 @@ def test_map_location_forms(ref_small: Path) -> None:
             sd = archive.load_state_dict(location)
             assert sd["decoder.bias"].device.type == "cpu"
             assert torch.allclose(_forward(sd), torch.tensor(EXPECTED), atol=1e-7)
+
+
+def test_bad_map_location_is_reported_before_reading(ref_small: Path) -> None:
+    with Archive(ref_small) as archive, pytest.raises(ValueError, match="not a device"):
+        archive.load_state_dict("no-such-device")
 
 
 def test_unsafe_loading_needs_an_explicit_argument(ref_small: Path) -> None:

@@ -119,6 +119,9 @@ def test_writer_refuses_a_directory_destination_and_missing_config(tmp_path: Pat
         writer.commit()
     with pytest.raises(ValueError, match="weights_format"):
         ArchiveWriter(tmp_path / "y.nemo", weights_format="npz")
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        ArchiveWriter(tmp_path / "z.nemo", provenance={"metric": object()})
+    assert not (tmp_path / "z.nemo").exists()
 
 
 def test_nested_configs_share_artifacts_stored_once(tmp_path: Path) -> None:
@@ -263,3 +266,29 @@ def test_large_tensor_streams_through_the_parallel_hasher(tmp_path: Path) -> Non
     buf = io.BytesIO()
     torch.save(sd, buf)
     assert entry.size == len(buf.getvalue())
+
+
+def test_add_member_refuses_unsafe_or_reserved_names(tmp_path: Path) -> None:
+    writer = ArchiveWriter(tmp_path / "m.nemo")
+    with pytest.raises(errors.UnsafeMemberError):
+        writer.add_member("../escape.txt", b"x")
+    with pytest.raises(ValueError, match="reserved"):
+        writer.add_member("manifest.json", b"{}")
+    writer.add_member("mp_rank_00/notes.txt", b"kept")
+    writer.set_config({"a": 1})
+    writer.set_weights({"w": torch.zeros(1)})
+    writer.commit()
+    with Archive(tmp_path / "m.nemo") as archive:
+        assert archive.read_member("mp_rank_00/notes.txt") == b"kept"
+        assert archive.verify().ok
+
+
+def test_weights_without_zip_crc_still_load_everywhere_and_verify(tmp_path: Path) -> None:
+    sd = _state_dict()
+    path = nemo_archive.save(tmp_path / "nocrc.nemo", {"a": 1}, sd, zip_crc32=False)
+    assert torch.serialization.get_crc32_options()  # the global torch setting is restored
+    with Archive(path) as archive:
+        assert archive.verify().ok
+        assert _same(archive.load_state_dict(), sd)
+        member = archive.read_member("model_weights.ckpt")
+    assert _same(torch.load(io.BytesIO(member), weights_only=True), sd)

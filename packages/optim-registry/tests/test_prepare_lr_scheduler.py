@@ -298,3 +298,17 @@ def test_scheduler_params_defaults_match_nemo():
     assert orx.AVAILABLE_SCHEDULER_PARAMS["WarmupHoldPolicyParams"] is P.WarmupHoldSchedulerParams
     with pytest.raises(orx.UnknownNameError, match="CosineAnnealingParams"):
         orx.get_scheduler_config("CosineAnealingParams")
+
+
+def test_cyclic_lr_by_name_follows_torch():
+    cfg = {"name": "CyclicLR", "base_lr": 0.01, "max_lr": 0.05, "step_size_up": 2, "cycle_momentum": False}
+    out = orx.prepare_lr_scheduler(sgd(), {**cfg, "max_steps": 10})
+    sched = out["scheduler"]
+    assert isinstance(sched, torch.optim.lr_scheduler.CyclicLR)
+    assert out["interval"] == "step"
+    lrs = [sched.get_last_lr()[0]]
+    for _ in range(4):
+        sched.optimizer.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+    assert lrs == pytest.approx([0.01, 0.03, 0.05, 0.03, 0.01])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -74,18 +75,65 @@ def test_create_repo_and_round_trip_bytes(api: HfApi, hf_hub: LoopbackHub) -> No
 
 def test_resolve_headers_are_the_hubs(api: HfApi, hf_hub: LoopbackHub) -> None:
     api.create_repo("nemo-tester/headers")
-    oid = _upload(api, "nemo-tester/headers", {"a.bin": b"abc"})
-    url = f"{hf_hub.url}/nemo-tester/headers/resolve/main/a.bin"
+    oid = _upload(api, "nemo-tester/headers", {"a.txt": b"abc", "w.nemo": b"weights"})
+    url = f"{hf_hub.url}/nemo-tester/headers/resolve/main/a.txt"
     with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as response:
         assert response.status == 200
         assert response.headers["X-Repo-Commit"] == oid
         assert response.headers["ETag"] == f'"{git_blob_oid(b"abc")}"'
         assert response.headers["Content-Length"] == "3"
+        assert response.headers["X-Linked-Etag"] is None
         assert response.read() == b""
     with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=1-"})) as partial:
         assert partial.status == 206
         assert partial.read() == b"bc"
         assert partial.headers["Content-Range"] == "bytes 1-2/3"
+    # an LFS file: identified by its sha256
+    url = f"{hf_hub.url}/nemo-tester/headers/resolve/main/w.nemo"
+    with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as response:
+        sha = hashlib.sha256(b"weights").hexdigest()
+        assert response.headers["ETag"] == response.headers["X-Linked-Etag"] == f'"{sha}"'
+        assert response.headers["X-Linked-Size"] == "7"
+
+
+def test_lfs_uploads(api: HfApi, hf_hub: LoopbackHub) -> None:
+    small_threshold = LoopbackHub(token="t", user="u", lfs_threshold=100).start()
+    try:
+        client = HfApi(endpoint=small_threshold.url, token="t")
+        client.create_repo("u/lfs")
+        files = {"model.nemo": b"n" * 10, "big.txt": b"b" * 100, "small.txt": b"s" * 99}
+        ops = [CommitOperationAdd(path_in_repo=p, path_or_fileobj=d) for p, d in files.items()]
+        client.create_commit("u/lfs", operations=ops, commit_message="lfs")
+        uploads = [path for method, path in small_threshold.requests if method == "PUT"]
+        assert sorted(p.rsplit("/", 1)[-1] for p in uploads) == sorted(
+            hashlib.sha256(files[n]).hexdigest() for n in ("model.nemo", "big.txt")
+        )
+        tree = {e.path: e for e in client.list_repo_tree("u/lfs") if e.path != ".gitattributes"}
+        assert {p: e.lfs is not None for p, e in tree.items()} == {
+            "model.nemo": True,
+            "big.txt": True,
+            "small.txt": False,
+        }
+        assert tree["model.nemo"].size == 10
+        info = client.model_info("u/lfs", files_metadata=True)
+        assert info.siblings is not None
+        lfs = {s.rfilename: s.lfs for s in info.siblings}
+        assert lfs["big.txt"] is not None
+        assert lfs["big.txt"].sha256 == hashlib.sha256(b"b" * 100).hexdigest()
+        for name, data in files.items():
+            path = hf_hub_download("u/lfs", name, endpoint=small_threshold.url, token="t")
+            assert Path(path).read_bytes() == data
+        # the same object again: the batch answer has no upload action, nothing is sent
+        small_threshold.requests.clear()
+        client.upload_file(path_or_fileobj=b"n" * 10, path_in_repo="copy.nemo", repo_id="u/lfs")
+        assert not any(method == "PUT" for method, _ in small_threshold.requests)
+        assert hf_hub_download("u/lfs", "copy.nemo", endpoint=small_threshold.url, token="t")
+        # an unchanged LFS file at the same path is left out of the commit
+        small_threshold.requests.clear()
+        client.upload_file(path_or_fileobj=b"n" * 10, path_in_repo="model.nemo", repo_id="u/lfs")
+        assert not any(path.endswith("/commit/main") for _, path in small_threshold.requests)
+    finally:
+        small_threshold.stop()
 
 
 def test_existing_repo_conflicts_unless_exist_ok(api: HfApi) -> None:
@@ -170,16 +218,16 @@ def test_list_models_search_filter_author_limit(api: HfApi, hf_hub: LoopbackHub)
 
 def test_model_info_siblings_with_blobs_and_by_revision(api: HfApi) -> None:
     api.create_repo("nemo-tester/info")
-    first = _upload(api, "nemo-tester/info", {"a.nemo": b"1"})
-    _upload(api, "nemo-tester/info", {"b.nemo": b"22"})
+    first = _upload(api, "nemo-tester/info", {"a.txt": b"1"})
+    _upload(api, "nemo-tester/info", {"b.txt": b"22"})
     info = api.model_info("nemo-tester/info", files_metadata=True)
     assert info.siblings is not None
     sizes = {s.rfilename: (s.size, s.blob_id) for s in info.siblings}
-    assert sizes["b.nemo"] == (2, git_blob_oid(b"22"))
+    assert sizes["b.txt"] == (2, git_blob_oid(b"22"))
     old = api.model_info("nemo-tester/info", revision=first)
     assert old.sha == first
     assert old.siblings is not None
-    assert "b.nemo" not in {s.rfilename for s in old.siblings}
+    assert "b.txt" not in {s.rfilename for s in old.siblings}
 
 
 def test_tree_listing(api: HfApi) -> None:

@@ -392,13 +392,20 @@ class Archive:
             MissingMemberError: No weights member.
             UnsafeContentError: ``weights_only`` and the pickle names globals torch does not allow.
             CorruptArchiveError: The weights do not parse.
+            ValueError: ``map_location`` names no device.
         """
         from . import _weights
         from ._pickle import UnsupportedGlobal
         from .tensors import safetensors_header
 
         name = _strip(member) if member else self.weights_member
-        _weights.import_torch(self.path, name)
+        torch = _weights.import_torch(self.path, name)
+        for spec in map_location.values() if isinstance(map_location, dict) else [map_location]:
+            if isinstance(spec, str):
+                try:
+                    torch.device(spec)
+                except RuntimeError as exc:
+                    raise ValueError(f"map_location {spec!r} is not a device: {exc}") from exc
         buf, start, size = self._container.private_buffer(name)
         copy = not mmap or not self._container.zero_copy()
         simple_location = (
@@ -407,6 +414,10 @@ class Archive:
             or (type(map_location).__name__ == "device")
         )
         if name.endswith(".safetensors"):
+            if not simple_location:
+                raise TypeError(
+                    "safetensors weights take map_location as None, a device or a dict of devices"
+                )
             header, data_start = safetensors_header(buf, start, size, self.path, name)
             return _weights.load_safetensors(
                 buf,

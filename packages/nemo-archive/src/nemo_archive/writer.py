@@ -70,9 +70,13 @@ class ArchiveWriter:
         weights_format: ``ckpt`` (``torch.save`` zip, NeMo-compatible; default) or ``safetensors``.
         provenance: Free JSON-serialisable mapping stored in the manifest (step, epoch, metric, source, ...).
         durable: fsync the file and its directory before returning (default True).
+        zip_crc32: Let ``torch.save`` compute the CRC-32 of every zip record (default True). False skips that
+            pass over the weights (torch >= 2.5; torch.load ignores the field, the manifest's SHA-256 still
+            covers every byte), but generic zip tools then report CRC errors inside ``model_weights.ckpt``.
 
     Raises:
         ValueError: Unknown ``weights_format``.
+        TypeError: ``provenance`` is not JSON-serialisable.
     """
 
     def __init__(
@@ -82,13 +86,21 @@ class ArchiveWriter:
         weights_format: str = "ckpt",
         provenance: Mapping[str, Any] | None = None,
         durable: bool = True,
+        zip_crc32: bool = True,
     ) -> None:
         if weights_format not in ("ckpt", "safetensors"):
             raise ValueError(f"weights_format must be 'ckpt' or 'safetensors', got {weights_format!r}")
         self.path = Path(path).expanduser()
         self.weights_format = weights_format
         self.provenance = dict(provenance or {})
+        try:
+            _json_dumps(self.provenance)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"provenance must be JSON-serialisable (str, numbers, bools, None, lists, dicts): {exc}"
+            ) from exc
         self.durable = durable
+        self.zip_crc32 = zip_crc32
         self._config: bytes | None = None
         self._artifacts: list[_Member] = []
         self._others: list[_Member] = []
@@ -158,7 +170,21 @@ class ArchiveWriter:
         return NEMO_PREFIX + name
 
     def add_member(self, name: str, source: str | os.PathLike[str] | bytes) -> None:
-        """Add another member verbatim (kept after the artifacts, before the weights)."""
+        """Add another member verbatim (kept after the artifacts, before the weights).
+
+        Raises:
+            UnsafeMemberError: ``name`` is absolute, has ``..`` components or is not a POSIX path.
+            ValueError: ``name`` is one of the members the writer manages itself.
+        """
+        from ._container import normalize_name
+
+        if normalize_name(name, self.path) != name or name in (
+            CONFIG,
+            MANIFEST,
+            WEIGHTS_CKPT,
+            WEIGHTS_SAFETENSORS,
+        ):
+            raise ValueError(f"member name {name!r} is reserved or not a plain relative path")
         if isinstance(source, (bytes, bytearray)):
             self._others.append(_Member(name, "other", len(source), data=bytes(source)))
         else:
@@ -216,7 +242,9 @@ class ArchiveWriter:
         if self.path.is_dir():
             raise DestinationError("is a directory; give the .nemo file path to write.", path=self.path)
         with atomic_file(self.path, durable=self.durable) as f:
-            _TarWriter(f, progress).write(self)
+            tar = _TarWriter(f, progress)
+            tar.zip_crc32 = self.zip_crc32
+            tar.write(self)
         self._committed = True
         return self.path
 
@@ -327,6 +355,8 @@ class _TarWriter:
             self._write_all(b"\0" * (BLOCK - m.size % BLOCK))
         return ManifestEntry(m.name, m.role, m.size, digest.hexdigest())
 
+    zip_crc32 = True
+
     def _streamed(self, m: _Member) -> ManifestEntry:
         """Stream serialized weights, then fill in their (fixed-size, GNU) tar header."""
         from ._weights import import_torch
@@ -338,8 +368,10 @@ class _TarWriter:
         try:
             if m.weights_format == "safetensors":
                 _write_safetensors(torch, m.state_dict, sink)
-            else:
+            elif self.zip_crc32 or not hasattr(torch.serialization, "set_crc32_options"):
                 torch.save(m.state_dict, sink)
+            else:
+                _save_without_crc(torch, m.state_dict, sink)
         finally:
             sink.close()
         info = self.tarfile.TarInfo("./" + m.name)
@@ -446,6 +478,21 @@ class _Sink:
             raise self._failed
 
 
+_CRC_LOCK = threading.Lock()
+
+
+def _save_without_crc(torch: Any, obj: Any, sink: _Sink) -> None:
+    """``torch.save`` with its CRC-32 pass switched off (a process-wide torch setting, restored after)."""
+    serialization = torch.serialization
+    with _CRC_LOCK:
+        previous = serialization.get_crc32_options()
+        serialization.set_crc32_options(False)
+        try:
+            torch.save(obj, sink)
+        finally:
+            serialization.set_crc32_options(previous)
+
+
 def _stable_ranges(torch: Any, obj: Any) -> list[tuple[int, int]]:
     """Address ranges of the CPU storages reachable from ``obj`` (dicts, lists, tuples of tensors)."""
     ranges: list[tuple[int, int]] = []
@@ -508,6 +555,12 @@ def _open_rb(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, allow_nan=False)
+
+
 def _manifest_bytes(manifest: Manifest) -> bytes:
     import json
 
@@ -530,6 +583,7 @@ def save(
     provenance: Mapping[str, Any] | None = None,
     weights_format: str = "ckpt",
     durable: bool = True,
+    zip_crc32: bool = True,
 ) -> Path:
     """Write a ``.nemo`` in one call.
 
@@ -542,6 +596,7 @@ def save(
         provenance: Stored in the manifest.
         weights_format: ``ckpt`` (default) or ``safetensors``.
         durable: fsync before returning.
+        zip_crc32: See :class:`ArchiveWriter`.
 
     Returns:
         ``path``.
@@ -549,7 +604,9 @@ def save(
     Raises:
         KeyError: An artifact's config path does not exist in ``config``.
     """
-    writer = ArchiveWriter(path, weights_format=weights_format, provenance=provenance, durable=durable)
+    writer = ArchiveWriter(
+        path, weights_format=weights_format, provenance=provenance, durable=durable, zip_crc32=zip_crc32
+    )
     if artifacts:
         if isinstance(config, str):
             raise TypeError("artifacts need a mapping config (YAML text cannot be updated in place)")

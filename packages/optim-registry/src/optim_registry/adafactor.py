@@ -195,7 +195,10 @@ class Adafactor(Optimizer):
         lr: float,
         scale: Tensor,
     ) -> None:
-        """Momentum, weight decay and the parameter write; ``update·scale`` is the step to subtract."""
+        """Momentum, weight decay and the parameter write; ``update·scale`` is the step to subtract.
+
+        ``scale`` is a 0-d tensor, or (for factored parameters without momentum) the broadcastable factors.
+        """
         if group["weight_decay"] != 0:
             master.mul_(1.0 - group["weight_decay"] * lr)
         if group["beta1"] is not None:
@@ -219,17 +222,25 @@ class Adafactor(Optimizer):
     ) -> None:
         eps0 = group["eps"][0]
         beta2t = 1.0 - math.pow(state["step"], group["decay_rate"])
-        # mean(g² + eps0) over each of the last two axes, from norms: no g² tensor is ever materialised.
-        row_mean = torch.linalg.vector_norm(grad, dim=-1).square_().div_(grad.shape[-1]).add_(eps0)
-        col_mean = torch.linalg.vector_norm(grad, dim=-2).square_().div_(grad.shape[-2]).add_(eps0)
+        numel = grad.numel()
+        # mean(g² + eps0) over each of the last two axes (g² is computed once and reused below).
+        grad_sq = grad.square()
         row, col = state["exp_avg_sq_row"], state["exp_avg_sq_col"]
-        row.mul_(beta2t).add_(row_mean, alpha=1.0 - beta2t)
-        col.mul_(beta2t).add_(col_mean, alpha=1.0 - beta2t)
-        r_factor = (row / row.mean(dim=-1, keepdim=True)).rsqrt_().unsqueeze(-1)
-        c_factor = col.unsqueeze(-2).rsqrt()
-        update = torch.mul(grad, r_factor).mul_(c_factor)
-        scale = self._clip_scale(update, group, lr)
-        self._finish(p=p, master=master, update=update, state=state, group=group, lr=lr, scale=scale)
+        row.mul_(beta2t).add_(grad_sq.mean(dim=-1).add_(eps0), alpha=1.0 - beta2t)
+        col.mul_(beta2t).add_(grad_sq.mean(dim=-2).add_(eps0), alpha=1.0 - beta2t)
+        r_factor = (row / row.mean(dim=-1, keepdim=True)).rsqrt_()
+        c_factor = col.rsqrt()
+        # RMS of the update g·r⊗c without forming it: mean(g²·r²·c²) = Σ_i r_i²·(g² @ c²)_i / n.
+        weighted = torch.matmul(grad_sq, c_factor.square().unsqueeze(-1)).squeeze(-1)
+        rms = (weighted.mul_(r_factor.square()).sum() / numel).sqrt_()
+        scale = (rms / group["clip_threshold"]).clamp_(min=1.0).reciprocal_().mul_(lr)
+        if group["beta1"] is not None:
+            update = torch.mul(grad, r_factor.unsqueeze(-1)).mul_(c_factor.unsqueeze(-2))
+            self._finish(p=p, master=master, update=update, state=state, group=group, lr=lr, scale=scale)
+            return
+        # Without momentum the scaled factors are applied straight to the parameter: p -= g·(s·r)⊗c.
+        factors = (r_factor * scale).unsqueeze(-1) * c_factor.unsqueeze(-2)
+        self._finish(p=p, master=master, update=grad, state=state, group=group, lr=lr, scale=factors)
 
     def _clip_scale(self, update: Tensor, group: dict[str, Any], lr: float) -> Tensor:
         """``lr / max(1, RMS(update)/clip_threshold)`` as a 0-d tensor (no host sync)."""

@@ -174,17 +174,16 @@ class Adan(Optimizer):
             torch._foreach_add_(prev, gs)  # prev = g - g_prev (it held -g_prev)
             torch._foreach_lerp_(ms, gs, 1.0 - beta1)
             torch._foreach_lerp_(ds, prev, 1.0 - beta2)
-            torch._foreach_mul_(prev, beta2)
-            torch._foreach_add_(prev, gs)  # prev = g + β2·(g - g_prev)
+            zs = torch._foreach_add(gs, prev, alpha=beta2)  # g + β2·(g - g_prev)
             torch._foreach_mul_(ns, beta3)
-            torch._foreach_addcmul_(ns, prev, prev, value=1.0 - beta3)
+            torch._foreach_addcmul_(ns, zs, zs, value=1.0 - beta3)
+            # sqrt(n)/sqrt(1-β3^t) + eps, scaled by sqrt(1-β3^t): the scale moves into the step sizes.
             denom = torch._foreach_sqrt(ns)
-            torch._foreach_div_(denom, bias3_sqrt)
-            torch._foreach_add_(denom, eps)
+            torch._foreach_add_(denom, eps * bias3_sqrt)
             if group["no_prox"] and wd != 0:
                 torch._foreach_mul_(ps, 1.0 - lr * wd)
-            torch._foreach_addcdiv_(ps, ms, denom, value=-step_size)
-            torch._foreach_addcdiv_(ps, ds, denom, value=-step_size_diff)
+            torch._foreach_addcdiv_(ps, ms, denom, value=-step_size * bias3_sqrt)
+            torch._foreach_addcdiv_(ps, ds, denom, value=-step_size_diff * bias3_sqrt)
             if not group["no_prox"] and wd != 0:
                 torch._foreach_div_(ps, 1.0 + lr * wd)
             torch._foreach_copy_(prev, gs)

@@ -19,6 +19,23 @@ from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
 __all__ = ["Novograd"]
 
 
+#: Elements of gradient whose norms are taken together before they are used (fits a large L2/L3 cache).
+_NORM_RUN_NUMEL = 1 << 21
+
+
+def _runs(params: list[Tensor], limit: int) -> list[list[Tensor]]:
+    """Consecutive runs of parameters holding about ``limit`` elements each (a large one stands alone)."""
+    runs: list[list[Tensor]] = [[]]
+    filled = 0
+    for p in params:
+        if runs[-1] and filled + p.numel() > limit:
+            runs.append([])
+            filled = 0
+        runs[-1].append(p)
+        filled += p.numel()
+    return runs
+
+
 def _check_valid_opt_params(lr: float, eps: float, betas: tuple[float, float]) -> None:
     if lr < 0:
         raise ValueError(f"Invalid learning rate: {lr}; it must be >= 0.")
@@ -117,7 +134,10 @@ class Novograd(Optimizer):
                         state["max_exp_avg_sq"] = torch.zeros([], device=p.device)
                 state["step"] += 1
             for indices in group_by_device_dtype(params).values():
-                self._update([params[i] for i in indices], group)
+                # Parameters are taken a few MiB at a time, so that the gradients read for their norms are still
+                # in cache when they are read again for the update.
+                for run in _runs([params[i] for i in indices], _NORM_RUN_NUMEL):
+                    self._update(run, group)
         return loss
 
     def _update(self, params: list[Tensor], group: dict[str, Any]) -> None:
@@ -137,18 +157,29 @@ class Novograd(Optimizer):
             torch._foreach_copy_([s["max_exp_avg_sq"] for s in states], list(v_max.unbind()))
             v_new = v_max
         coef = (1.0 - beta1) if group["grad_averaging"] else 1.0
-        scales = list((coef / (v_new.sqrt() + group["eps"])).to(params[0].dtype).unbind())
-        wd = group["weight_decay"]
+        scales_t = (coef / (v_new.sqrt() + group["eps"])).to(params[0].dtype)
+        scales = list(scales_t.unbind())
+        floats = scales_t.tolist() if params[0].device.type == "cpu" else None
+        wd, lr = group["weight_decay"], group["lr"]
         luc_p_norms = torch._foreach_norm(params) if self.luc else None
 
         indices = list(range(len(params)))
         for owners, (p_views, g_views, m_views) in blocks([params, grads, exp_avgs], indices):
+            if floats is not None and len(owners) == 1:
+                # One large tensor (or a slice of one): plain in-place ops with a Python scalar are cheapest.
+                m, g, p = m_views[0], g_views[0], p_views[0]
+                m.mul_(beta1).add_(g, alpha=floats[owners[0]])
+                if wd != 0:
+                    m.add_(p, alpha=coef * wd)
+                if not self.luc:
+                    p.add_(m, alpha=-lr)
+                continue
             torch._foreach_mul_(m_views, beta1)
             torch._foreach_addcmul_(m_views, g_views, [scales[i] for i in owners])  # type: ignore[arg-type,unused-ignore]
             if wd != 0:
                 torch._foreach_add_(m_views, p_views, alpha=coef * wd)
             if not self.luc:
-                torch._foreach_add_(p_views, m_views, alpha=-group["lr"])
+                torch._foreach_add_(p_views, m_views, alpha=-lr)
         if luc_p_norms is not None:
             m_norms = torch._foreach_norm(exp_avgs)
             for p, m, p_norm, m_norm in zip(params, exp_avgs, luc_p_norms, m_norms, strict=False):

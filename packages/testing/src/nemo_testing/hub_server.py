@@ -7,8 +7,12 @@ Implemented (model repositories only): ``POST /api/repos/create``, ``DELETE /api
 ``POST /api/models/{id}/branch/{branch}``, ``POST /api/models/{id}/preupload/{rev}``,
 ``POST /api/models/{id}/commit/{rev}`` (ndjson), ``GET /api/agent-harnesses`` (empty) and ``HEAD``/``GET /{id}/resolve/{rev}/{path}``.
 
-The preupload answer puts every file in ``regular`` mode, so the client sends contents inline (base64) in the
-commit and never uses the LFS or Xet protocols; downloads are served as regular files (``ETag`` = git blob id).
+Uploads follow the Hub's rules: the preupload answer puts a file in ``lfs`` mode when it matches a ``filter=lfs``
+pattern of the repository's ``.gitattributes`` (``*.nemo``, ``*.ckpt``, ... in a new repository) or is larger
+than ``lfs_threshold``; the client then uses the basic LFS protocol (``POST /{id}.git/info/lfs/objects/batch``,
+``PUT`` of the object, ``verify``) and commits a pointer (``lfsFile``). Other files go inline (base64) in the
+commit. Xet is not offered. Downloads carry ``X-Repo-Commit`` and ``ETag`` (git blob id, or the sha256 of an LFS
+file, also sent as ``X-Linked-Etag`` with ``X-Linked-Size``).
 Failures carry the Hub's ``X-Error-Code`` headers, so the client raises ``RepositoryNotFoundError``,
 ``RevisionNotFoundError`` and ``RemoteEntryNotFoundError`` as against the real Hub.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fnmatch
 import hashlib
 import json
 import socket
@@ -32,7 +37,9 @@ from .hub_state import SUPERUSER, Commit, HubState, Repo, parse_front_matter
 DEFAULT_TOKEN = "hf_nemo_testing_dummy_token"
 DEFAULT_USER = "nemo-tester"
 DEFAULT_ORGS = ("nemo-org",)
+LFS_THRESHOLD = 10 * 1000 * 1000
 _TRUE = {"1", "true", "True"}
+LFS_BATCH = ["info", "lfs", "objects", "batch"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -72,6 +79,7 @@ class LoopbackHub:
         token: The bearer token that authenticates as ``user`` (tests put it in ``HF_TOKEN``).
         user: The user name the token belongs to.
         orgs: Organizations the user may write to.
+        lfs_threshold: Files of at least this many bytes are uploaded with LFS (the Hub's limit is 10 MB).
 
     Attributes:
         state: The repositories (:class:`~nemo_testing.hub_state.HubState`); tests may seed it directly.
@@ -80,12 +88,19 @@ class LoopbackHub:
     """
 
     def __init__(
-        self, *, token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER, orgs: tuple[str, ...] = DEFAULT_ORGS
+        self,
+        *,
+        token: str = DEFAULT_TOKEN,
+        user: str = DEFAULT_USER,
+        orgs: tuple[str, ...] = DEFAULT_ORGS,
+        lfs_threshold: int = LFS_THRESHOLD,
     ) -> None:
         self.token = token
+        self.lfs_threshold = lfs_threshold
         self.user = user
         self.state = HubState({token: user}, orgs)
         self.requests: list[tuple[str, str]] = []
+        self.announced_lfs: set[tuple[str, str]] = set()  # (repo id, sha256) the LFS batch API let upload
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -210,6 +225,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
         self.hub.requests.append((method, split.path))
@@ -268,6 +286,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, seg: list[str], body: bytes) -> None:
         if seg[:1] == ["api"]:
             self._route_api(method, seg[1:], body)
+            return
+        # /{namespace}/{name}.git/info/lfs/objects/batch
+        if method == "POST" and len(seg) == 6 and seg[1].endswith(".git") and seg[2:] == LFS_BATCH:
+            self._lfs_batch(f"{seg[0]}/{seg[1][:-4]}", _json_body(body))
+            return
+        # /__lfs__/{namespace}/{name}/{sha256}[/verify]: where the batch answer sends uploads
+        if seg[:1] == ["__lfs__"] and len(seg) in (4, 5):
+            self._lfs_transfer(method, f"{seg[1]}/{seg[2]}", seg[3], seg[4:], body)
             return
         # /{namespace}/{name}/resolve/{revision}/{path...}
         if len(seg) >= 5 and seg[2] == "resolve" and method in ("GET", "HEAD"):
@@ -399,11 +425,15 @@ class _Handler(BaseHTTPRequestHandler):
             for path in sorted(commit.files):
                 entry: dict[str, Any] = {"rfilename": path}
                 if blobs:
-                    entry["blobId"] = commit.files[path]
-                    entry["size"] = len(state.blob(commit.files[path]))
+                    oid = commit.files[path]
+                    entry["blobId"] = oid
+                    entry["size"] = state.size(oid)
+                    lfs = state.lfs_info(oid)
+                    if lfs is not None:
+                        entry["lfs"] = {"sha256": lfs[0], "size": lfs[1], "pointerSize": lfs[2]}
                 entries.append(entry)
             out["siblings"] = entries
-            out["usedStorage"] = sum(len(state.blob(o)) for o in set(commit.files.values()))
+            out["usedStorage"] = sum(state.size(o) for o in set(commit.files.values()))
         return out
 
     def _model_info(self, repo_id: str, revision: str) -> None:
@@ -460,9 +490,16 @@ class _Handler(BaseHTTPRequestHandler):
                 if recursive or depth == 1:
                     folders.add(prefix + "/".join(parts[:depth]))
             if recursive or len(parts) == 1:
-                entries.append(
-                    {"type": "file", "oid": files[p], "size": len(state.blob(files[p])), "path": p}
-                )
+                entry: dict[str, Any] = {
+                    "type": "file",
+                    "oid": files[p],
+                    "size": state.size(files[p]),
+                    "path": p,
+                }
+                lfs = state.lfs_info(files[p])
+                if lfs is not None:
+                    entry["lfs"] = {"oid": lfs[0], "size": lfs[1], "pointerSize": lfs[2]}
+                entries.append(entry)
         for folder in sorted(folders):
             tree_oid = git_tree_oid(folder, files)
             entries.append({"type": "directory", "oid": tree_oid, "size": 0, "path": folder})
@@ -490,11 +527,20 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.hub.state
         repo = state.repo(repo_id, self.user)
         commit = state.resolve(repo, revision)
+        patterns = state.lfs_patterns(commit)
         answers = []
         for item in data.get("files", []):
-            answer = {"path": item["path"], "uploadMode": "regular", "shouldIgnore": False}
-            if item["path"] in commit.files:
-                answer["oid"] = commit.files[item["path"]]
+            path, size = item["path"], int(item.get("size", 0))
+            name = path.rsplit("/", 1)[-1]
+            lfs = size >= self.hub.lfs_threshold or any(
+                fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in patterns
+            )
+            answer = {"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False}
+            existing = commit.files.get(path)
+            if existing is not None:
+                # what the client compares with its own oid to skip unchanged files: sha256 for LFS, git id else
+                info = state.lfs_info(existing)
+                answer["oid"] = info[0] if lfs and info else existing
             answers.append(answer)
         self._json({"files": answers, "commitOid": commit.oid})
 
@@ -503,6 +549,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(400, "the loopback Hub does not implement pull requests (create_pr)")
         title, parent = "", None
         add: dict[str, bytes] = {}
+        add_lfs: dict[str, tuple[str, int]] = {}
         delete_files: set[str] = set()
         delete_folders: set[str] = set()
         for line in body.splitlines():
@@ -518,6 +565,10 @@ class _Handler(BaseHTTPRequestHandler):
                         400, f"unsupported encoding {value.get('encoding')!r} for {value.get('path')}"
                     )
                 add[value["path"]] = base64.b64decode(value["content"])
+            elif key == "lfsFile":
+                if value.get("algo", "sha256") != "sha256":
+                    raise HubError(400, f"unsupported LFS hash algorithm {value.get('algo')!r}")
+                add_lfs[value["path"]] = (value["oid"], int(value["size"]))
             elif key == "deletedFile":
                 delete_files.add(value["path"])
             elif key == "deletedFolder":
@@ -533,6 +584,7 @@ class _Handler(BaseHTTPRequestHandler):
             delete_folders=delete_folders,
             parent=parent,
             user=self.user,
+            add_lfs=add_lfs,
         )
         self._json(
             {
@@ -543,6 +595,48 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
 
+    def _lfs_batch(self, repo_id: str, data: dict[str, Any]) -> None:
+        state = self.hub.state
+        if data.get("operation") != "upload":
+            raise HubError(
+                400, "the loopback Hub's LFS endpoint accepts uploads only (downloads use /resolve)"
+            )
+        if self.user is None:
+            raise HubError(401, "Invalid credentials in Authorization header")
+        state.repo(repo_id, self.user)
+        objects = []
+        for obj in data.get("objects", []):
+            oid, size = str(obj["oid"]), int(obj["size"])
+            entry: dict[str, Any] = {"oid": oid, "size": size}
+            if not state.has_lfs(oid, size):
+                self.hub.announced_lfs.add((repo_id, oid))
+                base = f"{self.hub.url}/__lfs__/{repo_id}/{oid}"
+                entry["actions"] = {"upload": {"href": base}, "verify": {"href": f"{base}/verify"}}
+            objects.append(entry)
+        self._json(
+            {"transfer": "basic", "objects": objects},
+            headers={"Content-Type": "application/vnd.git-lfs+json"},
+        )
+
+    def _lfs_transfer(self, method: str, repo_id: str, oid: str, rest: list[str], body: bytes) -> None:
+        state = self.hub.state
+        if method == "PUT" and not rest:
+            # Like the Hub's presigned storage URLs: no credentials, valid only for objects the batch announced.
+            if (repo_id, oid) not in self.hub.announced_lfs:
+                raise HubError(
+                    403, f"no upload of LFS object {oid} to {repo_id} was announced by the batch API"
+                )
+            state.store_lfs(oid, body)
+            self._json({})
+        elif method == "POST" and rest == ["verify"]:
+            state.repo(repo_id, self.user)
+            data = _json_body(body)
+            if not state.has_lfs(str(data.get("oid")), int(data.get("size", -1))):
+                raise HubError(404, f"LFS object {data.get('oid')} was not uploaded (or has another size)")
+            self._json({})
+        else:
+            raise HubError(404, f"Not found: {method} LFS {'/'.join([oid, *rest])}")
+
     def _resolve(self, repo_id: str, revision: str, path: str, *, head: bool) -> None:
         state = self.hub.state
         repo = state.repo(repo_id, self.user)
@@ -552,13 +646,18 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(
                 404, "Entry not found", code="EntryNotFound", headers={"X-Repo-Commit": commit.oid}
             )
-        data = state.blob(oid)
+        data = state.content(oid)
         headers = {
             "Content-Type": "application/octet-stream",
             "ETag": f'"{oid}"',
             "X-Repo-Commit": commit.oid,
             "Accept-Ranges": "bytes",
         }
+        lfs = state.lfs_info(oid)
+        if lfs is not None:
+            # The Hub redirects LFS files to its CDN; the linked headers carry the object's id and size.
+            headers["ETag"] = headers["X-Linked-Etag"] = f'"{lfs[0]}"'
+            headers["X-Linked-Size"] = str(lfs[1])
         status = 200
         byte_range = self.headers.get("Range", "")
         if byte_range.startswith("bytes=") and not head:

@@ -123,6 +123,8 @@ class HubState:
         self._lock = threading.RLock()
         self._repos: dict[str, Repo] = {}
         self._blobs: dict[str, bytes] = {}
+        self._lfs: dict[str, bytes] = {}  # sha256 -> content of uploaded LFS objects
+        self._pointers: dict[str, tuple[str, int]] = {}  # pointer blob oid -> (sha256, size)
         self._counter = itertools.count()
 
     # ------------------------------------------------------------------ users
@@ -146,6 +148,8 @@ class HubState:
         with self._lock:
             self._repos.clear()
             self._blobs.clear()
+            self._lfs.clear()
+            self._pointers.clear()
 
     def create_repo(self, repo_id: str, *, private: bool, user: str | None) -> Repo:
         """Create a model repository holding the Hub's initial ``.gitattributes`` commit.
@@ -217,6 +221,50 @@ class HubState:
                 raise HubError(404, f"Invalid rev id: {revision}", code="RevisionNotFound")
             return repo.commits[oid]
 
+    # ------------------------------------------------------------------ LFS
+    def store_lfs(self, sha256: str, data: bytes) -> None:
+        """Keep an uploaded LFS object.
+
+        Raises:
+            HubError: 400 when ``data`` does not hash to ``sha256``.
+        """
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise HubError(400, f"LFS object content does not match its oid {sha256}")
+        with self._lock:
+            self._lfs[sha256] = data
+
+    def has_lfs(self, sha256: str, size: int) -> bool:
+        """Whether an LFS object of that id and size was uploaded."""
+        with self._lock:
+            data = self._lfs.get(sha256)
+            return data is not None and len(data) == size
+
+    def lfs_info(self, oid: str) -> tuple[str, int, int] | None:
+        """``(sha256, size, pointer size)`` when blob ``oid`` is an LFS pointer, else None."""
+        with self._lock:
+            found = self._pointers.get(oid)
+            return None if found is None else (found[0], found[1], len(self._blobs[oid]))
+
+    def content(self, oid: str) -> bytes:
+        """A file's content: the blob itself, or the LFS object its pointer names."""
+        with self._lock:
+            found = self._pointers.get(oid)
+            return self._lfs[found[0]] if found else self._blobs[oid]
+
+    def size(self, oid: str) -> int:
+        """A file's size (of the LFS object for pointers)."""
+        with self._lock:
+            found = self._pointers.get(oid)
+            return found[1] if found else len(self._blobs[oid])
+
+    def lfs_patterns(self, commit: Commit) -> list[str]:
+        """The ``filter=lfs`` patterns of the ``.gitattributes`` at ``commit``."""
+        oid = commit.files.get(".gitattributes")
+        if oid is None:
+            return []
+        lines = self.content(oid).decode("utf-8", errors="replace").splitlines()
+        return [line.split()[0] for line in lines if "filter=lfs" in line.split()[1:]]
+
     def blob(self, oid: str) -> bytes:
         """A blob's content."""
         with self._lock:
@@ -247,6 +295,7 @@ class HubState:
         delete_folders: set[str],
         parent: str | None,
         user: str | None,
+        add_lfs: dict[str, tuple[str, int]] | None = None,
     ) -> Commit:
         """Apply additions and deletions on top of branch ``revision``.
 
@@ -264,6 +313,14 @@ class HubState:
                 raise HubError(
                     412, f"A commit has happened since. Please refresh and try again. (head {head.oid})"
                 )
+            for path, (sha256, size) in (add_lfs or {}).items():
+                if not self.has_lfs(sha256, size):
+                    raise HubError(422, f"LFS object {sha256} ({size} bytes) for {path} was not uploaded")
+                pointer = (
+                    f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
+                )
+                self._pointers[git_blob_oid(pointer)] = (sha256, size)
+                add = {**add, path: pointer}
             for path in delete_files:
                 if path not in head.files:
                     raise HubError(404, f"A file with this name doesn't exist: {path}", code="EntryNotFound")
