@@ -100,7 +100,9 @@ class SaveRestoreConnector:
     unpacked files into the save path, a folder), ``weights_only`` (safe unpickling; default True),
     ``load_weights_in_place`` (use memory-mapped tensors as the model's parameters when they match; default
     True), ``provenance`` (a JSON mapping recorded in the archive's manifest), ``durable`` (fsync the saved
-    file and its folder before ``save_to`` returns; default True — the save is atomic either way).
+    file and its folder before ``save_to`` returns; default True — the save is atomic either way), ``zip_crc32``
+    (let torch write the CRC-32 of each weights record; False skips that pass, which ``torch.load`` ignores and
+    the manifest's SHA-256 covers anyway; default True).
     """
 
     def __init__(self) -> None:
@@ -112,6 +114,7 @@ class SaveRestoreConnector:
         self.load_weights_in_place = True
         self.provenance: dict[str, Any] = {}
         self.durable = True
+        self.zip_crc32 = True
 
     # ------------------------------------------------------------------ properties
     @property
@@ -174,7 +177,9 @@ class SaveRestoreConnector:
         if state_dict is None:
             state_dict = model.state_dict()
         if self.pack_nemo_file:
-            writer = ArchiveWriter(save_path, provenance=self.provenance, durable=self.durable)
+            writer = ArchiveWriter(
+                save_path, provenance=self.provenance, durable=self.durable, zip_crc32=self.zip_crc32
+            )
             for key, source, name in self._artifacts_for_save(model):
                 ref = writer.add_artifact(source, name=name)
                 _set_config(config, key, ref)
