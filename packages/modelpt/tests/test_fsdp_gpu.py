@@ -19,6 +19,15 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def process_group_cleanup():
+    """FSDP leaves a process group behind; later tests must not run in a 'distributed setting'."""
+    yield
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.usefixtures("process_group_cleanup")
 def test_fsdp_bf16_fit_then_save_gathers_full_state(tmp_path):
     from lightning.pytorch.strategies import FSDPStrategy
 
