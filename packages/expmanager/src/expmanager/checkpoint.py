@@ -173,9 +173,9 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         reverse = self.mode == "max"
         ranked = sorted(decided.items(), key=lambda kv: kv[1], reverse=reverse)
         if self.save_top_k != -1 and len(ranked) > self.save_top_k:
-            for path, _ in ranked[self.save_top_k :]:
-                log.info("Removing %s: it is no longer in the top %d.", path, self.save_top_k)
-                self._remove_checkpoint(trainer, path)
+            for stale, _ in ranked[self.save_top_k :]:
+                log.info("Removing %s: it is no longer in the top %d.", stale, self.save_top_k)
+                self._remove_checkpoint(trainer, stale)
             ranked = ranked[: self.save_top_k]
         self.best_k_models = {path: torch.tensor(value) for path, value in ranked}
         self.best_model_path, best = ranked[0]
@@ -275,7 +275,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Write ``-last`` (if due), ``-end``, restore the best weights if asked, then the ``.nemo``."""
-        if trainer.fast_dev_run:
+        if getattr(trainer, "fast_dev_run", False):
             return
         super().on_train_end(trainer, pl_module)
         candidates = self._monitor_candidates(trainer)
@@ -339,8 +339,15 @@ class NeMoModelCheckpoint(ModelCheckpoint):
             with ctx:
                 save_to(str(tmp), **kwargs)
             publish(tmp, final)
-            self.ledger.record(final, "nemo", provenance["step"], provenance["epoch"], provenance["metric"],
-                               monitor=self.monitor, provenance=provenance)
+            self.ledger.record(
+                final,
+                "nemo",
+                int(entry.get("step", trainer.global_step)),
+                int(entry.get("epoch", trainer.current_epoch)),
+                entry.get("metric"),
+                monitor=self.monitor,
+                provenance=provenance,
+            )
         trainer.strategy.barrier("NeMoModelCheckpoint.save_nemo")
         self.nemo_path = str(final)
         return self.nemo_path

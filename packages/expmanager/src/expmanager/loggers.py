@@ -107,7 +107,7 @@ def configure_loggers(
             )
         )
     if cfg.create_neptune_logger:
-        from lightning.pytorch.loggers import NeptuneLogger
+        from lightning.pytorch.loggers.neptune import NeptuneLogger
 
         loggers.append(NeptuneLogger(**(cfg.neptune_logger_kwargs or {})))
     trainer._logger_connector.configure_logger(loggers)

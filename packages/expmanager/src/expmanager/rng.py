@@ -37,7 +37,7 @@ def _capture() -> dict[str, Any]:
         state["numpy"] = numpy.random.get_state()
     except ImportError:  # numpy is optional for torch
         pass
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -73,9 +73,8 @@ class RNGStateCallback(Callback):
         """Record all ranks' states (every rank calls this; rank 0 writes the file)."""
         progress = trainer.fit_loop.epoch_loop.batch_progress.current
         num_batches = trainer.num_training_batches
-        mid_epoch = progress.processed > progress.completed and (
-            num_batches == float("inf") or progress.processed < num_batches
-        )
+        processed = int(getattr(progress, "processed", progress.completed))
+        mid_epoch = processed > progress.completed and (num_batches == float("inf") or processed < num_batches)
         checkpoint[_KEY] = {"mid_epoch": bool(mid_epoch), "ranks": _gather(trainer, _capture())}
 
     def on_load_checkpoint(
