@@ -75,6 +75,7 @@ class TinyModel(pl.LightningModule):
 
     def __init__(self, lr: float = 0.01, dropout: float = 0.2, resumable_data: bool = False) -> None:
         super().__init__()
+        self.save_hyperparameters()
         self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 1))
         self.lr = lr
         self.resumable_data = resumable_data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ def _mlflow_kwargs(params: MLFlowParams | None, name: str, version: str) -> dict
     if kwargs.get("tracking_uri"):
         # tracking_uri and save_dir are alternatives in Lightning's MLFlowLogger; the explicit URI wins
         kwargs.pop("save_dir", None)
+    elif kwargs.get("save_dir"):
+        # save_dir (NeMo's default "./mlruns") *is* a file store; MLflow 3 refuses those unless allowed
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     return kwargs
 
 
