@@ -94,6 +94,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self._warned_no_save_to = False
         # the StatelessTimer keeps this much time in reserve for the final save
         self.longest_save_seconds = 0.0
+        self._last_step_of_last = -1
 
     # ------------------------------------------------------------------------------------------ setup/resume
 
@@ -239,6 +240,25 @@ class NeMoModelCheckpoint(ModelCheckpoint):
             else:
                 self.save_nemo(trainer, trainer.lightning_module, filepath)
 
+    def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Any]) -> None:
+        """Lightning's top-k save, then ``-last`` even when this step did not make the top k.
+
+        Lightning 2.x refreshes ``last`` only when a top-k file was written at the same step, so after a few
+        epochs without improvement ``-last`` would lag behind and a resume would lose that progress.
+        """
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+        if self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_last_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Any]) -> None:
+        """Write ``-last`` at most once per global step."""
+        if not self.save_last:
+            return
+        if self._last_step_of_last == trainer.global_step and self.last_model_path:
+            return
+        super()._save_last_checkpoint(trainer, monitor_candidates)
+        self._last_step_of_last = trainer.global_step
+
     def _should_remove_checkpoint(self, trainer: pl.Trainer, previous: str, current: str) -> bool:
         """Any superseded file inside our directory may go, including the one this run resumed from.
 
@@ -262,7 +282,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         Returns:
             The path of the current ``-last`` checkpoint.
         """
-        if self._last_global_step_saved != trainer.global_step or not self.last_model_path:
+        if self._last_step_of_last != trainer.global_step or not self.last_model_path:
             saved_last = self.save_last
             self.save_last = True
             try:

@@ -87,6 +87,11 @@ def _checkpoint_callback(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, nam
                 trainer.check_val_every_n_epoch,
                 trainer.max_epochs,
             )
+    every_n_epochs = params.every_n_epochs
+    if every_n_epochs and (params.every_n_train_steps or params.train_time_interval):
+        # Lightning accepts one trigger only; a step or time trigger replaces the per-epoch default
+        log.info("every_n_train_steps/train_time_interval is set: checkpoints are not also saved every epoch.")
+        every_n_epochs = None
     callback = NeMoModelCheckpoint(
         always_save_nemo=params.always_save_nemo,
         save_nemo_on_train_end=bool(params.save_nemo_on_train_end),
@@ -104,7 +109,7 @@ def _checkpoint_callback(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, nam
         save_weights_only=bool(params.save_weights_only),
         mode=params.mode or "min",
         auto_insert_metric_name=params.auto_insert_metric_name,
-        every_n_epochs=params.every_n_epochs,
+        every_n_epochs=every_n_epochs,
         every_n_train_steps=params.every_n_train_steps,
         train_time_interval=parse_time_interval(params.train_time_interval),
         save_on_train_epoch_end=params.save_on_train_epoch_end,

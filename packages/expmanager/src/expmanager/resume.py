@@ -74,7 +74,7 @@ def find_resume_checkpoint(
     last = [p for p in last_all if not _unfinished(p)]
     for dropped in sorted(set(end_all + last_all) - set(end + last)):
         log.warning("Ignoring %s: it is the leftover of an interrupted save.", dropped)
-    if (end_all and not end) and (last_all and not last):
+    if not end and not last and (end_all or last_all):
         raise ResumeError(
             f"Every checkpoint found for resume_if_exists is unfinished (interrupted saves): searched {searched}. "
             "Refusing to restart from scratch silently; delete them or set resume_if_exists=False."

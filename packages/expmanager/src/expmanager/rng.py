@@ -34,7 +34,9 @@ def _capture() -> dict[str, Any]:
     try:
         import numpy
 
-        state["numpy"] = numpy.random.get_state()
+        kind, keys, pos, has_gauss, cached = numpy.random.get_state()
+        # plain Python values, so checkpoints stay loadable with torch.load(weights_only=True)
+        state["numpy"] = (str(kind), [int(k) for k in keys], int(pos), int(has_gauss), float(cached))
     except ImportError:  # numpy is optional for torch
         pass
     if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
@@ -48,7 +50,8 @@ def _apply(state: dict[str, Any]) -> None:
     if "numpy" in state:
         import numpy
 
-        numpy.random.set_state(state["numpy"])
+        kind, keys, pos, has_gauss, cached = state["numpy"]
+        numpy.random.set_state((kind, numpy.asarray(keys, dtype=numpy.uint32), pos, has_gauss, cached))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
