@@ -307,3 +307,20 @@ def test_max_time_per_run_stops_with_a_checkpoint_before_the_limit(tmp_path: Pat
     assert torch.load(last, weights_only=True)["global_step"] == trainer.global_step
     assert not list((log_dir / "checkpoints").glob("*-end.ckpt"))
     assert time.monotonic() - started < 30
+
+
+def test_resume_does_not_repeat_validation(tmp_path: Path) -> None:
+    """disable_validation_on_resume: the resumed run validates only after it trained on."""
+    validations: list[int] = []
+
+    class Counting(tiny.TinyModel):
+        def on_validation_start(self) -> None:
+            validations.append(self.global_step)
+
+    cfg = {"resume_if_exists": True, "resume_ignore_no_checkpoint": True}
+    _run(tmp_path, model=Counting(), cfg=cfg, max_epochs=1)
+    for end in (tmp_path / "exp" / "checkpoints").glob("*-end.ckpt"):
+        end.unlink()
+    trainer, _, _ = _run(tmp_path, model=Counting(), cfg=cfg, max_epochs=2)
+    assert trainer.global_step == 16
+    assert validations == [8, 16]  # not 8 again right after resuming at step 8

@@ -42,7 +42,6 @@ from expmanager.manager import exp_manager
 if TYPE_CHECKING:
     from expmanager.checkpoint import NeMoModelCheckpoint
     from expmanager.ema import EMA
-    from expmanager.loops import SkipResumeTrainingValidationLoop
     from expmanager.resume import check_resume
     from expmanager.rng import RNGStateCallback
     from expmanager.stopping import IPLEpochStopper, PreemptionCallback, StatelessTimer
@@ -86,7 +85,6 @@ __all__ = [
     "StatelessTimer",
     "IPLEpochStopper",
     "RNGStateCallback",
-    "SkipResumeTrainingValidationLoop",
 ]
 
 _LAZY = {
@@ -99,7 +97,6 @@ _LAZY = {
     "StatelessTimer": "expmanager.stopping",
     "IPLEpochStopper": "expmanager.stopping",
     "RNGStateCallback": "expmanager.rng",
-    "SkipResumeTrainingValidationLoop": "expmanager.loops",
     "check_resume": "expmanager.resume",
 }
 

@@ -214,7 +214,7 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
 
 
 def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name: str, resuming: bool) -> None:
-    """Timing, EMA, early stopping, IPL stopper, checkpointing, preemption, timer, validation-on-resume."""
+    """Timing, EMA, early stopping, IPL stopper, checkpointing, preemption and the per-run timer."""
     from lightning.pytorch.callbacks import EarlyStopping, Timer
 
     from expmanager.ema import EMA
@@ -247,35 +247,12 @@ def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name:
         trainer.callbacks.append(RNGStateCallback())
     if cfg.create_preemption_callback:
         trainer.callbacks.append(PreemptionCallback(checkpoint_callback))
-    if cfg.disable_validation_on_resume:
-        _skip_validation_on_resume(trainer)
+    # disable_validation_on_resume: Lightning >= 2.5 never repeats a validation on resume (its epoch loop skips
+    # the check when restarting from a checkpoint saved at or after validation), which is what NeMo's
+    # SkipResumeTrainingValidationLoop added; replacing the loop would break Lightning's restart bookkeeping.
     if cfg.max_time_per_run:
         duration = parse_max_time(cfg.max_time_per_run)
         existing = [cb for cb in trainer.callbacks if isinstance(cb, Timer)]
         for cb in existing:
             trainer.callbacks.remove(cb)
         trainer.callbacks.append(StatelessTimer(duration, checkpoint_callback))
-
-
-def _skip_validation_on_resume(trainer: Any) -> None:
-    """Swap in :class:`SkipResumeTrainingValidationLoop` unless the user installed their own epoch loop."""
-    import warnings
-
-    from lightning.pytorch.loops.training_epoch_loop import _TrainingEpochLoop
-
-    from expmanager.loops import SkipResumeTrainingValidationLoop
-
-    loop = trainer.fit_loop.epoch_loop
-    if type(loop) is not _TrainingEpochLoop:
-        if not isinstance(loop, SkipResumeTrainingValidationLoop):
-            warnings.warn(
-                f"disable_validation_on_resume is set but the trainer uses a custom epoch loop "
-                f"({type(loop).__name__}); leaving it in place.",
-                UserWarning,
-                stacklevel=3,
-            )
-        return
-    new_loop = SkipResumeTrainingValidationLoop(trainer, loop.min_steps, loop.max_steps)
-    new_loop.trainer = trainer
-    trainer.fit_loop.epoch_loop = new_loop
-
