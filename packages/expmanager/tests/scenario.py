@@ -111,8 +111,9 @@ def main() -> None:
         "ckpt_path": trainer.ckpt_path,
         "start_step": getattr(model, "start_step", None),
         "global_step": trainer.global_step,
+        "signalled": any(isinstance(cb, PreemptionCallback) and cb.interrupted for cb in trainer.callbacks),
         "preempted": any(
-            isinstance(cb, PreemptionCallback) and cb.interrupted for cb in trainer.callbacks
+            isinstance(cb, PreemptionCallback) and cb.triggered for cb in trainer.callbacks
         ),
     }
     torch.save(

@@ -65,6 +65,8 @@ class PreemptionCallback(Callback):
         self.received: int | None = None
         self._previous: dict[signal.Signals, Any] = {}
         self._deferred = False
+        # True on every rank once any rank got a signal and training is stopping because of it
+        self.triggered = False
 
     @property
     def interrupted(self) -> bool:
@@ -87,6 +89,7 @@ class PreemptionCallback(Callback):
         """Stop after this batch if any rank was signalled."""
         if not _any_rank(self.interrupted, trainer):
             return
+        self.triggered = True
         if trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
             self._deferred = True
             return
