@@ -137,6 +137,7 @@ def test_contradictory_settings_name_both_sides() -> None:
         "create_wandb_logger": True,
         "ema": {"enable": True, "decay": 1.5},
         "max_time_per_run": "3 hours",
+        "early_stopping_callback_params": {"mode": "up"}, "create_early_stopping_callback": True,
     })
     with pytest.raises(ConfigError) as info:
         check_conflicts(cfg)
@@ -149,8 +150,15 @@ def test_contradictory_settings_name_both_sides() -> None:
                      "summary_writer_kwargs.log_dir clashes",
                      "create_wandb_logger=True needs wandb_logger_kwargs.name",
                      "ema.decay=1.5",
-                     "max_time_per_run: got '3 hours'"):
+                     "max_time_per_run: got '3 hours'",
+                     "early_stopping_callback_params.mode='up'"):
         assert fragment in message, fragment
+
+
+def test_top_k_without_monitor_is_refused() -> None:
+    with pytest.raises(ConfigError, match="monitor=None clashes with save_top_k=3"):
+        check_conflicts(resolve_config({"checkpoint_callback_params": {"monitor": None}}))
+    check_conflicts(resolve_config({"checkpoint_callback_params": {"monitor": None, "save_top_k": -1}}))
 
 
 def test_defaults_have_no_conflicts() -> None:

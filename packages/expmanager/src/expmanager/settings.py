@@ -87,6 +87,11 @@ def check_conflicts(cfg: ExpManagerConfig) -> None:
             problems.append(
                 "checkpoint_callback_params.save_best_model=True clashes with monitor=None: 'best' needs a metric"
             )
+        if ckpt.monitor is None and ckpt.save_top_k not in (-1, 0, 1):
+            problems.append(
+                f"checkpoint_callback_params.monitor=None clashes with save_top_k={ckpt.save_top_k}: without a "
+                "metric only save_top_k -1 (keep all), 0 or 1 (keep the newest) make sense"
+            )
         triggers = [n for n in ("every_n_train_steps", "train_time_interval") if getattr(ckpt, n)]
         if len(triggers) > 1:
             problems.append(
