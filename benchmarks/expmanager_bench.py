@@ -58,11 +58,25 @@ def main() -> None:
             return torch.utils.data.DataLoader(torch.ones(1, 1), batch_size=1)
 
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = pl.Trainer(max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                             enable_model_summary=False, accelerator="cpu", default_root_dir=tmp)
-        exp_manager(trainer, {"explicit_log_dir": tmp, "create_tensorboard_logger": False,
-                              "log_step_timing": False, "checkpoint_callback_params": {"monitor": None, "save_top_k": -1},
-                              "seconds_to_sleep": 0})
+        trainer = pl.Trainer(
+            max_steps=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            accelerator="cpu",
+            default_root_dir=tmp,
+        )
+        exp_manager(
+            trainer,
+            {
+                "explicit_log_dir": tmp,
+                "create_tensorboard_logger": False,
+                "log_step_timing": False,
+                "checkpoint_callback_params": {"monitor": None, "save_top_k": -1},
+                "seconds_to_sleep": 0,
+            },
+        )
         trainer.fit(Model())
         callback = trainer.checkpoint_callback
         plain_best = atomic_best = float("inf")
@@ -74,10 +88,15 @@ def main() -> None:
             callback._save_checkpoint(trainer, str(Path(tmp) / "checkpoints" / f"atomic-{i}.ckpt"))  # type: ignore[union-attr]
             atomic_best = min(atomic_best, time.perf_counter() - started)
         size_mb = (Path(tmp) / "checkpoints" / "atomic-0.ckpt").stat().st_size / 1e6
-    print(f"plain trainer.save_checkpoint ({args.params} params, ~{size_mb:.0f} MB): {plain_best * 1000:8.1f} ms "
-          "(baseline)")
-    print(f"NeMoModelCheckpoint atomic save + ledger:              {atomic_best * 1000:8.1f} ms "
-          f"({atomic_best / plain_best:.3f}x of baseline)")
+    print(
+        f"plain trainer.save_checkpoint ({args.params} params, ~{size_mb:.0f} MB): "
+        f"{plain_best * 1000:8.1f} ms "
+        "(baseline)"
+    )
+    print(
+        f"NeMoModelCheckpoint atomic save + ledger:              {atomic_best * 1000:8.1f} ms "
+        f"({atomic_best / plain_best:.3f}x of baseline)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # Lightning 2.6 calls a torch pytree API that newer torch deprecates; the warning is raised inside
         # Lightning and is not ours to fix.
         item.add_marker(
-            pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning")
+            pytest.mark.filterwarnings(
+                "ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning"
+            )
         )
         # The tests' datasets are a few tensors in memory: loader worker processes would only slow them down.
         item.add_marker(

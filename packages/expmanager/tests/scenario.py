@@ -24,14 +24,13 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 sys.path.insert(0, str(Path(__file__).parent))
-import tiny  # noqa: E402
-
-from expmanager import exp_manager  # noqa: E402
-from expmanager.stopping import PreemptionCallback  # noqa: E402
+import tiny
+from expmanager import exp_manager
+from expmanager.stopping import PreemptionCallback
 
 
 def _rank() -> int:
-    return int(os.environ.get("LOCAL_RANK", 0))
+    return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 class RecordingIO(TorchCheckpointIO):
@@ -112,9 +111,7 @@ def main() -> None:
         "start_step": getattr(model, "start_step", None),
         "global_step": trainer.global_step,
         "signalled": any(isinstance(cb, PreemptionCallback) and cb.interrupted for cb in trainer.callbacks),
-        "preempted": any(
-            isinstance(cb, PreemptionCallback) and cb.triggered for cb in trainer.callbacks
-        ),
+        "preempted": any(isinstance(cb, PreemptionCallback) and cb.triggered for cb in trainer.callbacks),
     }
     torch.save(
         {"model": model.state_dict(), "optimizer": trainer.optimizers[0].state_dict()},

@@ -1,4 +1,4 @@
-"""NeMo-style checkpoints: names, top-k, -last/-end, ledger, .nemo with provenance, resume rules, EMA, stops."""
+"""NeMo-style checkpoints: names, top-k, -last/-end, ledger, .nemo provenance, resume rules, EMA, stops."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tiny
 import torch
 
+import tiny
 from expmanager import NotFoundError, ResumeError, exp_manager
 from expmanager.ledger import LEDGER_NAME
 
@@ -36,7 +36,9 @@ def _ledger(directory: Path) -> dict[str, Any]:
 
 
 def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
-    trainer, model, log_dir = _run(tmp_path, cfg={"checkpoint_callback_params": {"save_top_k": 2}}, max_epochs=4)
+    trainer, model, log_dir = _run(
+        tmp_path, cfg={"checkpoint_callback_params": {"save_top_k": 2}}, max_epochs=4
+    )
     ckpt_dir = log_dir / "checkpoints"
     names = _names(ckpt_dir)
     topk = [n for n in names if n.endswith(".ckpt") and not n.endswith(("-last.ckpt", "-end.ckpt"))]
@@ -45,13 +47,17 @@ def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
     (last,) = [n for n in names if n.endswith("-last.ckpt")]
     (end,) = [n for n in names if n.endswith("-end.ckpt")]
     assert last.endswith("-epoch=3-last.ckpt")
-    assert "default.nemo" in names and LEDGER_NAME in names
+    assert "default.nemo" in names
+    assert LEDGER_NAME in names
     assert not [n for n in names if n.startswith(".")]  # no temp files left behind
 
     ledger = _ledger(ckpt_dir)
     assert {n for n, e in ledger.items() if e["kind"] == "topk"} == set(topk)
-    assert ledger[last]["kind"] == "last" and ledger[last]["step"] == 32 and ledger[last]["epoch"] == 3
-    assert ledger[end]["kind"] == "end" and ledger[end]["step"] == 32
+    assert ledger[last]["kind"] == "last"
+    assert ledger[last]["step"] == 32
+    assert ledger[last]["epoch"] == 3
+    assert ledger[end]["kind"] == "end"
+    assert ledger[end]["step"] == 32
     best_value = min(ledger[n]["metric"] for n in topk)
     callback = trainer.checkpoint_callback
     assert Path(callback.best_model_path).name in topk
@@ -61,8 +67,14 @@ def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
 
     # the .nemo: written at train end by save_to, its provenance names the -end checkpoint
     weights, provenance = tiny.read_nemo(str(ckpt_dir / "default.nemo"))
-    assert provenance == {"checkpoint": end, "step": 32, "epoch": ledger[end]["epoch"], "monitor": "val_loss",
-                          "metric": ledger[end]["metric"], "ema": False}
+    assert provenance == {
+        "checkpoint": end,
+        "step": 32,
+        "epoch": ledger[end]["epoch"],
+        "monitor": "val_loss",
+        "metric": ledger[end]["metric"],
+        "ema": False,
+    }
     assert ledger["default.nemo"]["provenance"] == provenance
     for key, value in model.state_dict().items():
         assert torch.equal(weights[key], value)
@@ -84,8 +96,8 @@ def test_save_best_model_restores_best_weights_into_the_nemo(tmp_path: Path) -> 
 
 
 def test_save_to_without_provenance_keyword_and_module_without_save_to(tmp_path: Path) -> None:
-    _, model, log_dir = _run(tmp_path / "a", model=tiny.NoProvenanceModel(), max_epochs=1)
-    weights, provenance = tiny.read_nemo(str(log_dir / "checkpoints" / "default.nemo"))
+    _, _model, log_dir = _run(tmp_path / "a", model=tiny.NoProvenanceModel(), max_epochs=1)
+    _weights, provenance = tiny.read_nemo(str(log_dir / "checkpoints" / "default.nemo"))
     assert provenance is None  # save_to(path) was called without provenance=
     assert _ledger(log_dir / "checkpoints")["default.nemo"]["provenance"]["step"] == 8
     _, _, log_dir = _run(tmp_path / "b", model=tiny.PlainModel(), max_epochs=1)
@@ -95,8 +107,15 @@ def test_save_to_without_provenance_keyword_and_module_without_save_to(tmp_path:
 
 def test_always_save_nemo_and_every_n_train_steps(tmp_path: Path) -> None:
     model = tiny.TinyModel()
-    cfg = {"checkpoint_callback_params": {"always_save_nemo": True, "every_n_train_steps": 3, "save_top_k": -1,
-                                          "monitor": "train_loss", "save_nemo_on_train_end": False}}
+    cfg = {
+        "checkpoint_callback_params": {
+            "always_save_nemo": True,
+            "every_n_train_steps": 3,
+            "save_top_k": -1,
+            "monitor": "train_loss",
+            "save_nemo_on_train_end": False,
+        }
+    }
     _, model, log_dir = _run(tmp_path, model=model, cfg=cfg, max_epochs=1, limit_val_batches=0)
     ckpt_dir = log_dir / "checkpoints"
     steps = sorted(e["step"] for e in _ledger(ckpt_dir).values() if e["kind"] == "topk")
@@ -114,16 +133,26 @@ def test_train_time_interval_saves_by_wall_clock(tmp_path: Path) -> None:
 
     model = tiny.TinyModel()
     model.step_hook = slow
-    cfg = {"checkpoint_callback_params": {"train_time_interval": 0.5, "save_top_k": -1, "monitor": None,
-                                          "every_n_epochs": None}}
+    cfg = {
+        "checkpoint_callback_params": {
+            "train_time_interval": 0.5,
+            "save_top_k": -1,
+            "monitor": None,
+            "every_n_epochs": None,
+        }
+    }
     _, _, log_dir = _run(tmp_path, model=model, cfg=cfg, max_epochs=1, limit_val_batches=0)
     steps = sorted(e["step"] for e in _ledger(log_dir / "checkpoints").values() if e["kind"] == "topk")
-    assert 1 <= len(steps) <= 3 and all(0 < s < 8 for s in steps)
+    assert 1 <= len(steps) <= 3
+    assert all(0 < s < 8 for s in steps)
 
 
 def test_resume_if_exists_continues_from_last_and_keeps_top_k(tmp_path: Path) -> None:
-    cfg = {"resume_if_exists": True, "resume_ignore_no_checkpoint": True,
-           "checkpoint_callback_params": {"save_top_k": 2}}
+    cfg = {
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+        "checkpoint_callback_params": {"save_top_k": 2},
+    }
     _run(tmp_path, cfg=cfg, max_epochs=3)
     ckpt_dir = tmp_path / "exp" / "checkpoints"
     first = _ledger(ckpt_dir)
@@ -134,7 +163,8 @@ def test_resume_if_exists_continues_from_last_and_keeps_top_k(tmp_path: Path) ->
     assert trainer.ckpt_path == str(ckpt_dir / last_before)
     ledger = _ledger(ckpt_dir)
     topk = {n: e for n, e in ledger.items() if e["kind"] == "topk"}
-    assert len(topk) == 2 and len(list(ckpt_dir.glob("default--*[0-9].ckpt"))) == 2
+    assert len(topk) == 2
+    assert len(list(ckpt_dir.glob("default--*[0-9].ckpt"))) == 2
     # the two best across both runs, not the two of the second run
     all_scores = {n: e["metric"] for n, e in {**first, **ledger}.items() if e["kind"] == "topk"}
     assert set(topk) == set(sorted(all_scores, key=all_scores.__getitem__)[:2])
@@ -143,8 +173,11 @@ def test_resume_if_exists_continues_from_last_and_keeps_top_k(tmp_path: Path) ->
 
 
 def test_top_k_rebuilt_from_files_when_ledger_is_lost(tmp_path: Path) -> None:
-    cfg = {"resume_if_exists": True, "resume_ignore_no_checkpoint": True,
-           "checkpoint_callback_params": {"save_top_k": 3}}
+    cfg = {
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+        "checkpoint_callback_params": {"save_top_k": 3},
+    }
     _run(tmp_path, cfg=cfg, max_epochs=3)
     ckpt_dir = tmp_path / "exp" / "checkpoints"
     for end in ckpt_dir.glob("*-end.ckpt"):
@@ -195,7 +228,7 @@ def test_ambiguous_last_and_finished_runs(tmp_path: Path) -> None:
         exp_manager(tiny.make_trainer(tmp_path), cfg)
     (ckpt_dir / "b-last.ckpt").unlink()
     (ckpt_dir / "x-end.ckpt").write_bytes(b"3")
-    with pytest.raises(ResumeError, match="already completed.*resume_past_end=True"):
+    with pytest.raises(ResumeError, match=r"already completed.*resume_past_end=True"):
         exp_manager(tiny.make_trainer(tmp_path), cfg)
     trainer = tiny.make_trainer(tmp_path)
     exp_manager(trainer, {**cfg, "resume_past_end": True})
@@ -233,13 +266,13 @@ def test_ema_weights_for_validation_twin_and_nemo(tmp_path: Path) -> None:
     # main checkpoint: training weights; twin: the averages; they differ, and the averages are in the state
     assert any(not torch.equal(main_state["state_dict"][k], twin_state[k]) for k in keys)
     (ema_state,) = [v for k, v in main_state["callbacks"].items() if k.startswith("EMA")]
-    for k, averaged in zip(keys, ema_state["ema"]):
+    for k, averaged in zip(keys, ema_state["ema"], strict=False):
         assert torch.equal(twin_state[k], averaged)
     # after fit, the module holds the training weights again; the .nemo holds the averages
     weights, provenance = tiny.read_nemo(str(ckpt_dir / "default.nemo"))
     assert provenance["ema"] is True
     assert any(not torch.equal(weights[k], model.state_dict()[k]) for k in keys)
-    for k, averaged in zip(keys, ema._ema or []):
+    for k, averaged in zip(keys, ema._ema or [], strict=False):
         assert torch.equal(weights[k], averaged)
 
 
@@ -261,15 +294,21 @@ def test_ema_average_follows_the_formula(tmp_path: Path) -> None:
     expected = [initial[k].clone() for k in keys]
     for step, weights in enumerate(seen, start=1):
         if step % 2 == 0:
-            expected = [0.5 * e + 0.5 * weights[k] for e, k in zip(expected, keys)]
-    for e, got in zip(expected, ema._ema or []):
+            expected = [0.5 * e + 0.5 * weights[k] for e, k in zip(expected, keys, strict=False)]
+    for e, got in zip(expected, ema._ema or [], strict=False):
         assert torch.allclose(e, got, atol=1e-6)
 
 
 def test_early_stopping(tmp_path: Path) -> None:
-    cfg = {"create_early_stopping_callback": True,
-           "early_stopping_callback_params": {"monitor": "val_loss", "patience": 1, "min_delta": 1e9,
-                                              "verbose": False}}
+    cfg = {
+        "create_early_stopping_callback": True,
+        "early_stopping_callback_params": {
+            "monitor": "val_loss",
+            "patience": 1,
+            "min_delta": 1e9,
+            "verbose": False,
+        },
+    }
     trainer, _, _ = _run(tmp_path, cfg=cfg, max_epochs=10)
     assert trainer.current_epoch == 2  # no improvement by 1e9 after epoch 0: stops after patience 1
 
@@ -287,7 +326,8 @@ def test_preemption_signal_saves_last_and_stops(tmp_path: Path) -> None:
     ckpt_dir = log_dir / "checkpoints"
     (last,) = ckpt_dir.glob("*-last.ckpt")
     assert torch.load(last, weights_only=True)["global_step"] == 4
-    assert not list(ckpt_dir.glob("*-end.ckpt")) and not list(ckpt_dir.glob("*.nemo"))  # unfinished run
+    assert not list(ckpt_dir.glob("*-end.ckpt"))
+    assert not list(ckpt_dir.glob("*.nemo"))
     assert signal.getsignal(signal.SIGUSR1) == before  # handler restored
 
 
@@ -300,8 +340,9 @@ def test_max_time_per_run_stops_with_a_checkpoint_before_the_limit(tmp_path: Pat
     model = tiny.TinyModel()
     model.step_hook = slow
     started = time.monotonic()
-    trainer, _, log_dir = _run(tmp_path, model=model, cfg={"max_time_per_run": "00:00:00:02"}, max_epochs=50,
-                               limit_val_batches=0)
+    trainer, _, log_dir = _run(
+        tmp_path, model=model, cfg={"max_time_per_run": "00:00:00:02"}, max_epochs=50, limit_val_batches=0
+    )
     assert 0 < trainer.global_step < 12
     (last,) = (log_dir / "checkpoints").glob("*-last.ckpt")
     assert torch.load(last, weights_only=True)["global_step"] == trainer.global_step

@@ -9,10 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tiny
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+import tiny
 from expmanager import (
     CheckpointMisconfigurationError,
     ConfigError,
@@ -42,7 +42,9 @@ def test_integer_versions_count_up(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert second == tmp_path / "exps" / "mine" / "version_1"
 
 
-def test_version_from_environment_is_shared_by_all_ranks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_from_environment_is_shared_by_all_ranks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NEMO_EXPM_VERSION", "chosen_by_rank0")
     monkeypatch.setenv("LOCAL_RANK", "1")
     cfg = {**QUIET, "exp_dir": str(tmp_path), "name": "n"}
@@ -50,16 +52,21 @@ def test_version_from_environment_is_shared_by_all_ranks(tmp_path: Path, monkeyp
 
 
 def test_explicit_log_dir_and_explicit_version(tmp_path: Path) -> None:
-    assert exp_manager(tiny.make_trainer(tmp_path), {**QUIET, "explicit_log_dir": str(tmp_path / "here")}) == (
-        tmp_path / "here"
-    )
+    assert exp_manager(
+        tiny.make_trainer(tmp_path), {**QUIET, "explicit_log_dir": str(tmp_path / "here")}
+    ) == (tmp_path / "here")
     cfg = {**QUIET, "exp_dir": str(tmp_path), "name": "n", "version": "v7"}
     assert exp_manager(tiny.make_trainer(tmp_path), cfg) == tmp_path / "n" / "v7"
 
 
 def test_resume_if_exists_makes_no_version_folder(tmp_path: Path) -> None:
-    cfg = {**QUIET, "exp_dir": str(tmp_path), "name": "n", "resume_if_exists": True,
-           "resume_ignore_no_checkpoint": True}
+    cfg = {
+        **QUIET,
+        "exp_dir": str(tmp_path),
+        "name": "n",
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+    }
     assert exp_manager(tiny.make_trainer(tmp_path), cfg) == tmp_path / "n"
 
 
@@ -88,7 +95,9 @@ def test_cmd_args_git_info_and_files_to_copy(tmp_path: Path) -> None:
     subprocess.run(["git", "add", "train.yaml"], check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], check=True)
     (repo / "train.yaml").write_text("lr: 2\n")
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     cfg = {**QUIET, "explicit_log_dir": str(tmp_path / "out"), "files_to_copy": [str(repo / "train.yaml")]}
     log_dir = exp_manager(tiny.make_trainer(tmp_path), cfg)
     assert log_dir is not None
@@ -103,7 +112,8 @@ def test_cmd_args_git_info_and_files_to_copy(tmp_path: Path) -> None:
 
 def test_no_git_info_outside_a_repository(tmp_path: Path) -> None:
     log_dir = exp_manager(tiny.make_trainer(tmp_path), {**QUIET, "explicit_log_dir": str(tmp_path / "out")})
-    assert log_dir is not None and not (log_dir / "git-info.log").exists()
+    assert log_dir is not None
+    assert not (log_dir / "git-info.log").exists()
 
 
 def test_missing_files_to_copy_are_all_named(tmp_path: Path) -> None:
@@ -122,11 +132,14 @@ def test_log_files_and_rank_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "from lightning" in (log_dir / "lightning_logs.txt").read_text()
     assert "Experiments will be logged at" in (log_dir / "nemo_log_globalrank-0_localrank-0.txt").read_text()
 
-    # a local rank 1 process: its own file by default, none with log_local_rank_0_only / log_global_rank_0_only
+    # a local rank 1 process: its own file by default, none with log_local_rank_0_only or _global_rank_0_only
     monkeypatch.setenv("LOCAL_RANK", "1")
     monkeypatch.setenv("NEMO_EXPM_VERSION", "v")
-    for flags, expect_file in (({}, True), ({"log_local_rank_0_only": True}, False),
-                               ({"log_global_rank_0_only": True}, False)):
+    for flags, expect_file in (
+        ({}, True),
+        ({"log_local_rank_0_only": True}, False),
+        ({"log_global_rank_0_only": True}, False),
+    ):
         target = tmp_path / f"r1-{len(flags)}-{sorted(flags)}"
         exp_manager(tiny.make_trainer(tmp_path), {**QUIET, "explicit_log_dir": str(target), **flags})
         assert (target / "nemo_log_globalrank-1_localrank-1.txt").exists() == expect_file, flags
@@ -154,7 +167,9 @@ def test_trainer_logger_clashes_with_created_loggers(tmp_path: Path) -> None:
 
 def test_trainer_checkpointing_clashes_with_checkpoint_callback(tmp_path: Path) -> None:
     with pytest.raises(CheckpointMisconfigurationError, match="enable_checkpointing=False"):
-        exp_manager(tiny.make_trainer(tmp_path, enable_checkpointing=True), {"create_tensorboard_logger": False})
+        exp_manager(
+            tiny.make_trainer(tmp_path, enable_checkpointing=True), {"create_tensorboard_logger": False}
+        )
     trainer = tiny.make_trainer(
         tmp_path, enable_checkpointing=True, callbacks=[ModelCheckpoint(dirpath=str(tmp_path))]
     )
@@ -163,8 +178,10 @@ def test_trainer_checkpointing_clashes_with_checkpoint_callback(tmp_path: Path) 
 
 
 def test_always_save_nemo_with_model_parallel_is_refused(tmp_path: Path) -> None:
-    cfg = {"create_tensorboard_logger": False,
-           "checkpoint_callback_params": {"always_save_nemo": True, "model_parallel_size": 2}}
+    cfg = {
+        "create_tensorboard_logger": False,
+        "checkpoint_callback_params": {"always_save_nemo": True, "model_parallel_size": 2},
+    }
     with pytest.raises(LoggerMisconfigurationError, match="model_parallel_size=2"):
         exp_manager(tiny.make_trainer(tmp_path), cfg)
 
@@ -186,6 +203,8 @@ def test_csv_logger_of_the_trainer_decides_name_and_version(tmp_path: Path) -> N
     trainer.fit(tiny.TinyModel())
     metrics = (log_dir / "metrics.csv").read_text().splitlines()
     header = metrics[0].split(",")
-    assert "train_step_timing in s" in header and "val_loss" in header and "train_loss" in header
+    assert "train_step_timing in s" in header
+    assert "val_loss" in header
+    assert "train_loss" in header
     assert len(metrics) > 8
     assert list((log_dir / "checkpoints").glob("exp--val_loss=*-epoch=0-last.ckpt"))

@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-import tiny
 
+import tiny
 from expmanager import MissingPackageError, exp_manager
 
 BASE = {"create_checkpoint_callback": False, "seconds_to_sleep": 0}
@@ -45,19 +45,29 @@ def test_step_timing_reduction_and_delta_timing(tmp_path: Path, caplog: pytest.L
     with caplog.at_level("INFO", logger="expmanager"):
         trainer.fit(tiny.TinyModel())
     lines = [r.getMessage() for r in caplog.records if "train_step_timing in s=" in r.getMessage()]
-    assert len(lines) == 8 and lines[0].startswith("Step 1: train_step_timing in s=")
+    assert len(lines) == 8
+    assert lines[0].startswith("Step 1: train_step_timing in s=")
     assert "train_step_timing in s" not in _scalars(tmp_path / "d")  # delta timing only prints
 
 
-def test_mlflow_local_store_holds_run_params_and_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mlflow_local_store_holds_run_params_and_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mlflow
 
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)  # exp_manager allows NeMo's file store
 
     store = tmp_path / "mlruns"
     trainer = tiny.make_trainer(tmp_path, max_epochs=2)
-    cfg = {**BASE, "exp_dir": str(tmp_path), "name": "mlf", "version": "v3", "create_tensorboard_logger": False,
-           "create_mlflow_logger": True, "mlflow_logger_kwargs": {"save_dir": str(store), "tags": {"team": "a"}}}
+    cfg = {
+        **BASE,
+        "exp_dir": str(tmp_path),
+        "name": "mlf",
+        "version": "v3",
+        "create_tensorboard_logger": False,
+        "create_mlflow_logger": True,
+        "mlflow_logger_kwargs": {"save_dir": str(store), "tags": {"team": "a"}},
+    }
     exp_manager(trainer, cfg)
     trainer.fit(tiny.TinyModel(lr=0.02))
     client = mlflow.MlflowClient(tracking_uri=store.as_uri())
@@ -79,9 +89,13 @@ def test_mlflow_sqlite_tracking_uri_and_explicit_run_name(tmp_path: Path) -> Non
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     trainer = tiny.make_trainer(tmp_path, max_epochs=1, limit_val_batches=0)
-    cfg = {**BASE, "explicit_log_dir": str(tmp_path / "e"), "create_tensorboard_logger": False,
-           "create_mlflow_logger": True,
-           "mlflow_logger_kwargs": {"tracking_uri": uri, "run_name": "mine", "experiment_name": "x"}}
+    cfg = {
+        **BASE,
+        "explicit_log_dir": str(tmp_path / "e"),
+        "create_tensorboard_logger": False,
+        "create_mlflow_logger": True,
+        "mlflow_logger_kwargs": {"tracking_uri": uri, "run_name": "mine", "experiment_name": "x"},
+    }
     exp_manager(trainer, cfg)
     trainer.fit(tiny.TinyModel())
     client = mlflow.MlflowClient(tracking_uri=uri)
@@ -95,9 +109,15 @@ def test_wandb_offline_run_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
     monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
     trainer = tiny.make_trainer(tmp_path, max_epochs=1)
-    cfg = {**BASE, "exp_dir": str(tmp_path / "exps"), "name": "wb", "version": "v1",
-           "create_tensorboard_logger": False, "create_wandb_logger": True,
-           "wandb_logger_kwargs": {"project": "proj", "name": "wb-run"}}
+    cfg = {
+        **BASE,
+        "exp_dir": str(tmp_path / "exps"),
+        "name": "wb",
+        "version": "v1",
+        "create_tensorboard_logger": False,
+        "create_wandb_logger": True,
+        "wandb_logger_kwargs": {"project": "proj", "name": "wb-run"},
+    }
     exp_manager(trainer, cfg)
     trainer.fit(tiny.TinyModel())
     import wandb
@@ -121,11 +141,15 @@ def test_wandb_offline_run_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ("create_dllogger_logger", "dllogger", {}),
     ],
 )
-def test_missing_optional_logger_names_its_package(tmp_path: Path, flag: str, package: str, kwargs: dict) -> None:
+def test_missing_optional_logger_names_its_package(
+    tmp_path: Path, flag: str, package: str, kwargs: dict
+) -> None:
     if importlib.util.find_spec(package) is not None:
         pytest.skip(f"{package} is installed here; this test covers its absence")
     with pytest.raises(MissingPackageError, match=f"'{package}' is not installed") as info:
-        exp_manager(tiny.make_trainer(tmp_path), {**BASE, "explicit_log_dir": str(tmp_path / "x"), flag: True,
-                                                  **kwargs})
+        exp_manager(
+            tiny.make_trainer(tmp_path),
+            {**BASE, "explicit_log_dir": str(tmp_path / "x"), flag: True, **kwargs},
+        )
     assert flag in str(info.value)
     assert not (tmp_path / "x").exists()  # refused before creating anything

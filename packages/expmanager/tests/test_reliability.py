@@ -17,9 +17,9 @@ from typing import Any
 
 import lightning.pytorch as pl
 import pytest
-import tiny
 import torch
 
+import tiny
 from expmanager import exp_manager
 from expmanager.ledger import LEDGER_NAME
 
@@ -55,9 +55,14 @@ def _fit_here(tmp_path: Path, cfg: dict[str, Any], max_epochs: int, seed: int = 
 
 def test_kill_9_mid_checkpoint_write_then_resume_from_last_complete(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
-    cfg = {"explicit_log_dir": str(exp), "resume_if_exists": True, "resume_ignore_no_checkpoint": True,
-           "create_tensorboard_logger": False, "seconds_to_sleep": 0,
-           "checkpoint_callback_params": {"save_top_k": -1}}
+    cfg = {
+        "explicit_log_dir": str(exp),
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+        "create_tensorboard_logger": False,
+        "seconds_to_sleep": 0,
+        "checkpoint_callback_params": {"save_top_k": -1},
+    }
     # writes: epoch 0 top-k (1), epoch 0 last (2), epoch 1 top-k (3, killed halfway)
     spec = {"mode": "killmid", "out": str(tmp_path / "out"), "max_epochs": 3, "kill_on_write": 3, "cfg": cfg}
     proc = _spawn(spec)
@@ -76,17 +81,31 @@ def test_kill_9_mid_checkpoint_write_then_resume_from_last_complete(tmp_path: Pa
     assert trainer.global_step == 24
     assert not [p for p in ckpt_dir.iterdir() if p.name.startswith(".")]
     assert list(ckpt_dir.glob("*-end.ckpt"))
-    steps = sorted(e["step"] for e in json.loads((ckpt_dir / LEDGER_NAME).read_text())["entries"].values()
-                   if e["kind"] == "topk")
+    steps = sorted(
+        e["step"]
+        for e in json.loads((ckpt_dir / LEDGER_NAME).read_text())["entries"].values()
+        if e["kind"] == "topk"
+    )
     assert steps == [8, 16, 24]
 
 
 def test_sigterm_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
-    cfg = {"explicit_log_dir": str(exp), "resume_if_exists": True, "resume_ignore_no_checkpoint": True,
-           "create_tensorboard_logger": False, "seconds_to_sleep": 0}
-    spec = {"mode": "preempt", "out": str(tmp_path / "out"), "max_epochs": 3, "signal_step": 11,
-            "resumable_data": True, "cfg": cfg}
+    cfg = {
+        "explicit_log_dir": str(exp),
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+        "create_tensorboard_logger": False,
+        "seconds_to_sleep": 0,
+    }
+    spec = {
+        "mode": "preempt",
+        "out": str(tmp_path / "out"),
+        "max_epochs": 3,
+        "signal_step": 11,
+        "resumable_data": True,
+        "cfg": cfg,
+    }
     proc = _spawn(spec)
     deadline = time.monotonic() + 300
     while not (tmp_path / "out" / "ready").exists():
@@ -96,7 +115,8 @@ def test_sigterm_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=300) == 0, _log(spec)  # a clean exit, not a kill
     result = _results(tmp_path / "out")[0]
-    assert result["preempted"] and result["global_step"] == 12  # stopped in the middle of epoch 1 (8 steps/epoch)
+    assert result["preempted"]
+    assert result["global_step"] == 12
     ckpt_dir = exp / "checkpoints"
     (last,) = ckpt_dir.glob("*last.ckpt")
     assert torch.load(last, weights_only=True)["global_step"] == 12
@@ -104,7 +124,8 @@ def test_sigterm_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) 
 
     # resume in a new run (this process) and finish
     resumed, resumed_model = _fit_here(tmp_path, cfg, max_epochs=3)
-    assert resumed.ckpt_path == str(last) and resumed.global_step == 24
+    assert resumed.ckpt_path == str(last)
+    assert resumed.global_step == 24
 
     # the same training without interruption
     reference_cfg = {**cfg, "explicit_log_dir": str(tmp_path / "reference")}
@@ -119,8 +140,13 @@ def test_sigterm_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) 
 
 
 def test_ddp_two_processes_share_a_directory_and_resume_together(tmp_path: Path) -> None:
-    cfg = {"exp_dir": str(tmp_path / "exps"), "name": "ddp", "create_tensorboard_logger": False,
-           "seconds_to_sleep": 0.5, "checkpoint_callback_params": {"save_top_k": 1}}
+    cfg = {
+        "exp_dir": str(tmp_path / "exps"),
+        "name": "ddp",
+        "create_tensorboard_logger": False,
+        "seconds_to_sleep": 0.5,
+        "checkpoint_callback_params": {"save_top_k": 1},
+    }
     first = {"mode": "ddp", "out": str(tmp_path / "first"), "max_epochs": 3, "signal_step": 5, "cfg": cfg}
     proc = _spawn(first)
     assert proc.wait(timeout=400) == 0, _log(first)
@@ -129,10 +155,13 @@ def test_ddp_two_processes_share_a_directory_and_resume_together(tmp_path: Path)
     # one log directory and version for both ranks, chosen by rank 0
     assert results[0]["log_dir"] == results[1]["log_dir"]
     version = Path(results[0]["log_dir"]).name
-    assert results[1]["version_env"] == version and Path(results[0]["log_dir"]).parent == tmp_path / "exps" / "ddp"
+    assert results[1]["version_env"] == version
+    assert Path(results[0]["log_dir"]).parent == tmp_path / "exps" / "ddp"
     # rank 1 got SIGUSR1: both ranks stopped after the same step, rank 0 wrote the checkpoint
-    assert results[1]["signalled"] and not results[0]["signalled"]
-    assert results[0]["preempted"] and results[1]["preempted"]
+    assert results[1]["signalled"]
+    assert not results[0]["signalled"]
+    assert results[0]["preempted"]
+    assert results[1]["preempted"]
     assert results[0]["global_step"] == results[1]["global_step"] == 6
     assert not (tmp_path / "first" / "writes-rank1.txt").exists()
     writes = (tmp_path / "first" / "writes-rank0.txt").read_text().splitlines()
@@ -146,15 +175,19 @@ def test_ddp_two_processes_share_a_directory_and_resume_together(tmp_path: Path)
     assert set(results) == {0, 1}, _log(second)
     ckpt_dir = Path(results[0]["log_dir"]) / "checkpoints"
     (resumed_from,) = {r["ckpt_path"] for r in results.values()}  # the same checkpoint on both ranks
-    assert Path(resumed_from).parent == ckpt_dir and resumed_from.endswith("last.ckpt")
+    assert Path(resumed_from).parent == ckpt_dir
+    assert resumed_from.endswith("last.ckpt")
     assert results[0]["start_step"] == results[1]["start_step"] == 6
     assert results[0]["global_step"] == results[1]["global_step"] == 12  # 4 steps per rank per epoch x 3
     # only rank 0 wrote checkpoints and the .nemo
     assert not (tmp_path / "second" / "writes-rank1.txt").exists()
     assert not (tmp_path / "second" / "nemo-rank1.txt").exists()
     assert (tmp_path / "second" / "nemo-rank0.txt").read_text().count(".nemo") == 1
-    assert (ckpt_dir / "ddp.nemo").exists() and list(ckpt_dir.glob("*-end.ckpt"))
+    assert (ckpt_dir / "ddp.nemo").exists()
+    assert list(ckpt_dir.glob("*-end.ckpt"))
     # the final weights agree across ranks
-    weights = [torch.load(tmp_path / "second" / f"final-rank{r}.pt", weights_only=True)["model"] for r in (0, 1)]
+    weights = [
+        torch.load(tmp_path / "second" / f"final-rank{r}.pt", weights_only=True)["model"] for r in (0, 1)
+    ]
     for key, value in weights[0].items():
         assert torch.equal(weights[1][key], value)

@@ -1,4 +1,4 @@
-"""A tiny deterministic Lightning model and data for expmanager's tests (CPU, a fraction of a second per epoch).
+"""A tiny deterministic Lightning model and data for expmanager's tests (CPU, well under a second an epoch).
 
 ``TinyModel.save_to`` writes a small tar (weights + the provenance it was given), standing in for a NeMo
 model; ``PlainModel`` has no ``save_to``; ``NoProvenanceModel.save_to`` takes only a path.
@@ -44,7 +44,9 @@ class EpochShuffleSampler(Sampler[int]):
         return self.n
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)).tolist()
+        order = torch.randperm(
+            self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)
+        ).tolist()
         skip, self.skip = self.skip, 0
         return iter(order[skip:])
 
@@ -71,7 +73,7 @@ class ResumableLoader(DataLoader):  # type: ignore[type-arg]
 
 
 class TinyModel(pl.LightningModule):
-    """4 -> 16 -> 1 MLP with dropout (so RNG state matters), SGD with momentum (so optimizer state matters)."""
+    """4 -> 16 -> 1 MLP with dropout (RNG state matters) and SGD with momentum (optimizer state matters)."""
 
     def __init__(self, lr: float = 0.01, dropout: float = 0.2, resumable_data: bool = False) -> None:
         super().__init__()

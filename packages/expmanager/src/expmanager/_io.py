@@ -11,7 +11,11 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["PARTIAL_MARK", "atomic_write_text", "fsync_dir", "partial_path", "publish"]
+__all__ = ["PARTIAL_MARK", "UNFINISHED_SUFFIX", "atomic_write_text", "fsync_dir", "partial_path", "publish"]
+
+# NeMo touches ``<checkpoint stem>-unfinished`` before a save and removes it after; a directory written by
+# NeMo may hold such markers next to truncated checkpoints, which must never be chosen.
+UNFINISHED_SUFFIX = "-unfinished"
 
 # Temp files carry this mark in their name; they never match ``*.ckpt``/``*.nemo`` glob patterns.
 PARTIAL_MARK = ".partial-"
@@ -34,7 +38,7 @@ def partial_path(final: str | os.PathLike[str]) -> Path:
 
 
 def publish(tmp: str | os.PathLike[str], final: str | os.PathLike[str]) -> None:
-    """fsync ``tmp`` (file or directory tree) and atomically move it to ``final``."""
+    """Fsync ``tmp`` (file or directory tree) and atomically move it to ``final``."""
     tmp, final = Path(tmp), Path(final)
     if tmp.is_file():
         with open(tmp, "rb") as fh:

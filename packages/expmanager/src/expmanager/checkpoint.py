@@ -1,5 +1,6 @@
-"""``NeMoModelCheckpoint``: Lightning's ``ModelCheckpoint`` with NeMo's file names, ``.nemo`` files,
-atomic writes and a ledger that survives resumes.
+"""``NeMoModelCheckpoint``: Lightning's ``ModelCheckpoint`` made NeMo's.
+
+NeMo's file names and ``.nemo`` files, atomic writes, and a ledger that survives resumes:
 
 - Every ``.ckpt`` and ``.nemo`` is written to a hidden temp sibling and moved into place atomically, so a
   process killed mid-save leaves the previous files intact; :meth:`setup` deletes the leftovers.
@@ -13,10 +14,12 @@ atomic writes and a ledger that survives resumes.
 from __future__ import annotations
 
 import contextlib
+import glob
 import inspect
 import logging
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -25,20 +28,16 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from expmanager._io import PARTIAL_MARK, partial_path, publish
+from expmanager._io import PARTIAL_MARK, UNFINISHED_SUFFIX, partial_path, publish
 from expmanager.ledger import Ledger
 
-__all__ = ["NeMoModelCheckpoint", "UNFINISHED_SUFFIX"]
+__all__ = ["NeMoModelCheckpoint", "UNFINISHED_SUFFIX", "ema_twin"]
 
 log = logging.getLogger("expmanager")
 
-# NeMo touches ``<checkpoint stem>-unfinished`` before a save and removes it after; a directory written by
-# NeMo may hold such markers next to truncated checkpoints, which must never be chosen.
-UNFINISHED_SUFFIX = "-unfinished"
-
 
 def _ema_callback(trainer: pl.Trainer) -> Any:
-    from expmanager.ema import EMA
+    from expmanager.ema import EMA  # noqa: PLC0415 - ema imports this module's siblings; keep the cycle lazy
 
     return next((cb for cb in trainer.callbacks if isinstance(cb, EMA)), None)  # type: ignore[attr-defined]
 
@@ -66,6 +65,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
 
     def __init__(
         self,
+        *,
         always_save_nemo: bool = False,
         save_nemo_on_train_end: bool = True,
         save_best_model: bool = False,
@@ -114,10 +114,13 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         if self.n_resume:
             self._rebuild_top_k(trainer)
 
-    def _ModelCheckpoint__warn_if_dir_not_empty(self, dirpath: Any) -> None:  # noqa: N802
+    def _ModelCheckpoint__warn_if_dir_not_empty(self, dirpath: Any) -> None:
         """Lightning warns about a non-empty directory; a resumed run expects one, so only log otherwise."""
-        if not self.n_resume and self.save_top_k != 0 and Path(str(dirpath)).is_dir() and any(
-            p for p in Path(str(dirpath)).iterdir() if not p.name.startswith(".")
+        if (
+            not self.n_resume
+            and self.save_top_k != 0
+            and Path(str(dirpath)).is_dir()
+            and any(p for p in Path(str(dirpath)).iterdir() if not p.name.startswith("."))
         ):
             log.warning("Checkpoint directory %s exists and is not empty.", dirpath)
 
@@ -127,14 +130,12 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         for leftover in directory.glob(f".*{PARTIAL_MARK}*"):
             log.warning("Removing %s, left behind by an interrupted save.", leftover)
             if leftover.is_dir():
-                import shutil
-
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink(missing_ok=True)
         for marker in directory.glob(f"*{UNFINISHED_SUFFIX}"):
             stem = marker.name[: -len(UNFINISHED_SUFFIX)]
-            for candidate in directory.glob(f"{glob_escape(stem)}*"):
+            for candidate in directory.glob(f"{glob.escape(stem)}*"):
                 if candidate != marker and candidate.is_file() and candidate.stem in (stem, f"{stem}-EMA"):
                     log.warning("Removing %s: its save never finished (marker %s).", candidate, marker.name)
                     candidate.unlink(missing_ok=True)
@@ -225,7 +226,12 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         metric = self.best_k_models.get(filepath) if kind == "topk" else self._metric_now(trainer)
         if trainer.is_global_zero:
             self.ledger.record(
-                filepath, kind, trainer.global_step, trainer.current_epoch, metric, monitor=self.monitor
+                filepath,
+                kind,
+                step=trainer.global_step,
+                epoch=trainer.current_epoch,
+                metric=metric,
+                monitor=self.monitor,
             )
         self._last_global_step_saved = trainer.global_step
         self._last_checkpoint_saved = filepath
@@ -305,7 +311,11 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self._write_checkpoint(trainer, end_path)
         if trainer.is_global_zero:
             self.ledger.record(
-                end_path, "end", trainer.global_step, trainer.current_epoch, self._metric_now(trainer),
+                end_path,
+                "end",
+                step=trainer.global_step,
+                epoch=trainer.current_epoch,
+                metric=self._metric_now(trainer),
                 monitor=self.monitor,
             )
         if previous_end and previous_end != end_path and trainer.is_global_zero:
@@ -318,7 +328,9 @@ class NeMoModelCheckpoint(ModelCheckpoint):
                 pl_module.load_state_dict(state["state_dict"])
                 source = self.best_model_path
             else:
-                log.warning("save_best_model is set but no best checkpoint exists; keeping the final weights.")
+                log.warning(
+                    "save_best_model is set but no best checkpoint exists; keeping the final weights."
+                )
         if self.save_nemo_on_train_end:
             self.save_nemo(trainer, pl_module, source)
 
@@ -362,9 +374,9 @@ class NeMoModelCheckpoint(ModelCheckpoint):
             self.ledger.record(
                 final,
                 "nemo",
-                int(entry.get("step", trainer.global_step)),
-                int(entry.get("epoch", trainer.current_epoch)),
-                entry.get("metric"),
+                step=int(entry.get("step", trainer.global_step)),
+                epoch=int(entry.get("epoch", trainer.current_epoch)),
+                metric=entry.get("metric"),
                 monitor=self.monitor,
                 provenance=provenance,
             )
@@ -387,10 +399,3 @@ def _accepts_keyword(func: Any, name: str) -> bool:
         return False
     param = parameters.get(name)
     return param is not None and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
-
-
-def glob_escape(text: str) -> str:
-    """Escape glob metacharacters (checkpoint names contain ``[`` only rarely, but ``=`` and ``.`` often)."""
-    import glob
-
-    return glob.escape(text)

@@ -266,7 +266,7 @@ def _type_name(tp: Any) -> str:
 
 
 def _to_plain(value: Any) -> Any:
-    """Convert a ``DictConfig``/``ListConfig`` (interpolations resolved) or a dataclass into plain containers."""
+    """Turn a ``DictConfig``/``ListConfig`` (resolved) or a dataclass into plain containers."""
     omegaconf = sys.modules.get("omegaconf")
     if omegaconf is not None and isinstance(value, (omegaconf.DictConfig, omegaconf.ListConfig)):
         return omegaconf.OmegaConf.to_container(value, resolve=True)
@@ -277,7 +277,7 @@ def _to_plain(value: Any) -> Any:
 
 
 def _check_value(path: str, value: Any, tp: Any, problems: list[str]) -> Any:
-    """Validate ``value`` against annotation ``tp``; record problems under ``path``; return the converted value."""
+    """Check ``value`` against annotation ``tp``, record problems under ``path``, return it converted."""
     inner, nullable = _strip_optional(tp)
     if value is None:
         if not nullable:
@@ -288,7 +288,9 @@ def _check_value(path: str, value: Any, tp: Any, problems: list[str]) -> Any:
     if _is_dataclass_type(inner):
         value = _to_plain(value)
         if not isinstance(value, Mapping):
-            problems.append(f"{path}: got {type(value).__name__} {value!r}, expected a mapping of {inner.__name__}")
+            problems.append(
+                f"{path}: got {type(value).__name__} {value!r}, expected a mapping of {inner.__name__}"
+            )
             return inner()
         return _build(inner, value, path, problems)
     origin = typing.get_origin(inner)

@@ -1,4 +1,4 @@
-"""The experiment directory: ``exp_dir/name/version``, the version shared by all ranks, and the files in it."""
+"""The experiment directory ``exp_dir/name/version``, its version shared by all ranks, and its files."""
 
 from __future__ import annotations
 
@@ -34,13 +34,16 @@ _VERSION_DIR = re.compile(r"^version_(\d+)$")
 
 def _next_version(root: Path) -> str:
     """``version_<n>`` with ``n`` one past the highest existing one (Lightning's TensorBoard convention)."""
-    taken = [int(m.group(1)) for p in root.glob("version_*") if p.is_dir() and (m := _VERSION_DIR.match(p.name))]
+    taken = [
+        int(m.group(1)) for p in root.glob("version_*") if p.is_dir() and (m := _VERSION_DIR.match(p.name))
+    ]
     return f"version_{max(taken) + 1 if taken else 0}"
 
 
 def get_log_dir(
     trainer: Any,
     global_rank: int,
+    *,
     exp_dir: str | None = None,
     name: str | None = None,
     version: str | None = None,
@@ -61,7 +64,8 @@ def get_log_dir(
         if trainer.logger is not None:
             raise LoggerMisconfigurationError(
                 "The pytorch lightning trainer already has a logger and exp_manager was given "
-                f"explicit_log_dir={explicit_log_dir!r}: the logger decides the directory, so both cannot apply."
+                f"explicit_log_dir={explicit_log_dir!r}: the logger decides the directory, so both "
+                "cannot apply."
             )
         if Path(explicit_log_dir).exists():
             log.warning("Exp_manager is logging to %s, but it already exists.", explicit_log_dir)
@@ -72,7 +76,8 @@ def get_log_dir(
         save_dir = getattr(trainer.logger, "save_dir", None)
         if save_dir and exp_dir:
             raise LoggerMisconfigurationError(
-                f"The pytorch lightning trainer already has a logger with save_dir={save_dir!r} and exp_manager "
+                f"The pytorch lightning trainer already has a logger with save_dir={save_dir!r} and "
+                "exp_manager "
                 f"was given exp_dir={exp_dir!r}: only one of them can decide the directory."
             )
         if name:
@@ -138,7 +143,9 @@ def copy_files(files: list[str], log_dir: Path) -> None:
     """
     missing = [f for f in files if not Path(f).is_file()]
     if missing:
-        raise ConfigError(f"files_to_copy: these files do not exist: {missing}. Fix the paths or remove them.")
+        raise ConfigError(
+            f"files_to_copy: these files do not exist: {missing}. Fix the paths or remove them."
+        )
     for f in files:
         shutil.copy(f, log_dir / Path(f).name)
 

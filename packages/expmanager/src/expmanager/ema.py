@@ -73,7 +73,9 @@ class EMA(Callback):
                 f"{len(tensors)}: the checkpoint belongs to another model."
             )
         else:
-            self._ema = [e.to("cpu" if self.cpu_offload else t.device) for e, t in zip(self._ema, tensors)]
+            self._ema = [
+                e.to("cpu" if self.cpu_offload else t.device) for e, t in zip(self._ema, tensors, strict=True)
+            ]
 
     @torch.no_grad()
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
@@ -82,7 +84,7 @@ class EMA(Callback):
         if self._ema is None or step == self._last_step or step % self.every_n_steps != 0:
             return
         self._last_step = step
-        for ema, param in zip(self._ema, self._tensors(pl_module)):
+        for ema, param in zip(self._ema, self._tensors(pl_module), strict=True):
             ema.mul_(self.decay).add_(param.detach().to(ema.device), alpha=1.0 - self.decay)
 
     @torch.no_grad()
@@ -90,7 +92,7 @@ class EMA(Callback):
         """Exchange the model's weights and the averages in place."""
         if self._ema is None:
             return
-        for ema, param in zip(self._ema, self._tensors(pl_module)):
+        for ema, param in zip(self._ema, self._tensors(pl_module), strict=True):
             tmp = param.detach().clone()
             param.copy_(ema.to(param.device))
             ema.copy_(tmp.to(ema.device))

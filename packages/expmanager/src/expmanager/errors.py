@@ -39,7 +39,7 @@ class ConfigError(NeMoBaseException, ValueError):
 
 
 class NotFoundError(NeMoBaseException):
-    """``resume_if_exists`` found no checkpoint to resume from and ``resume_ignore_no_checkpoint`` is False."""
+    """``resume_if_exists`` found no checkpoint and ``resume_ignore_no_checkpoint`` is False."""
 
 
 class LoggerMisconfigurationError(NeMoBaseException):
@@ -47,13 +47,14 @@ class LoggerMisconfigurationError(NeMoBaseException):
 
     def __init__(self, message: str) -> None:
         super().__init__(
-            message + " You can disable lightning's trainer from creating a logger by passing logger=False to its "
+            message
+            + " You can disable lightning's trainer from creating a logger by passing logger=False to its "
             "constructor."
         )
 
 
 class CheckpointMisconfigurationError(NeMoBaseException):
-    """The trainer's checkpointing setup clashes with the checkpoint callback exp_manager was asked to create."""
+    """The trainer's checkpointing clashes with the checkpoint callback exp_manager was asked to create."""
 
 
 class ResumeError(NeMoBaseException, ValueError):

@@ -21,7 +21,9 @@ __all__ = ["ClearMLLogger", "DLLogger"]
 class DLLogger(Logger):
     """Writes metrics through NVIDIA's ``dllogger`` (a JSON lines file, optionally stdout)."""
 
-    def __init__(self, verbose: bool | None = False, stdout: bool | None = False, json_file: str | None = None):
+    def __init__(
+        self, verbose: bool | None = False, stdout: bool | None = False, json_file: str | None = None
+    ):
         super().__init__()
         self._dll = importlib.import_module("dllogger")
         backends = []
@@ -108,7 +110,11 @@ class ClearMLLogger(Logger):
         """Upload the best (``save_best_model``) or last checkpoint when ``log_model`` is set."""
         if not self._cfg.log_model:
             return
-        path = checkpoint_callback.best_model_path if self._save_best_model else checkpoint_callback.last_model_path
+        path = (
+            checkpoint_callback.best_model_path
+            if self._save_best_model
+            else checkpoint_callback.last_model_path
+        )
         if path:
             self._task.update_output_model(model_path=path, name=self._cfg.model_name or self._prefix)
 

@@ -59,6 +59,7 @@ class Ledger:
         self,
         filepath: str | os.PathLike[str],
         kind: str,
+        *,
         step: int,
         epoch: int,
         metric: Any = None,

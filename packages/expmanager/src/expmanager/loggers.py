@@ -44,7 +44,7 @@ def required_packages(cfg: ExpManagerConfig) -> None:
 def _mlflow_kwargs(params: MLFlowParams | None, name: str, version: str) -> dict[str, Any]:
     kwargs = dict(vars(params)) if params is not None else {}
     kwargs = {k: v for k, v in kwargs.items() if v is not None or k in ("tracking_uri",)}
-    # NeMo passed run_name twice (a TypeError); an explicit run_name wins, otherwise the version names the run.
+    # NeMo passed run_name twice (a TypeError); an explicit run_name wins, else the version names the run.
     kwargs["run_name"] = kwargs.get("run_name") or version or None
     if not kwargs.get("experiment_name"):
         log.warning("mlflow_logger_kwargs.experiment_name is not set: using the experiment name %r.", name)
@@ -60,6 +60,7 @@ def _mlflow_kwargs(params: MLFlowParams | None, name: str, version: str) -> dict
 
 def configure_loggers(
     trainer: Any,
+    *,
     exp_dir: str,
     log_dir: Path,
     name: str,
@@ -77,13 +78,15 @@ def configure_loggers(
     required_packages(cfg)
     loggers: list[Any] = []
     if cfg.create_tensorboard_logger:
-        from lightning.pytorch.loggers import TensorBoardLogger
+        from lightning.pytorch.loggers import TensorBoardLogger  # noqa: PLC0415 - loaded when asked for
 
         loggers.append(
-            TensorBoardLogger(save_dir=exp_dir, name=name, version=version, **(cfg.summary_writer_kwargs or {}))
+            TensorBoardLogger(
+                save_dir=exp_dir, name=name, version=version, **(cfg.summary_writer_kwargs or {})
+            )
         )
     if cfg.create_wandb_logger:
-        from lightning.pytorch.loggers import WandbLogger
+        from lightning.pytorch.loggers import WandbLogger  # noqa: PLC0415 - loaded when asked for
 
         kwargs = dict(cfg.wandb_logger_kwargs or {})
         kwargs.setdefault("save_dir", exp_dir)
@@ -91,15 +94,15 @@ def configure_loggers(
         kwargs.setdefault("version", version or None)
         loggers.append(WandbLogger(**kwargs))
     if cfg.create_mlflow_logger:
-        from lightning.pytorch.loggers import MLFlowLogger
+        from lightning.pytorch.loggers import MLFlowLogger  # noqa: PLC0415 - loaded when asked for
 
         loggers.append(MLFlowLogger(**_mlflow_kwargs(cfg.mlflow_logger_kwargs, name, version)))
     if cfg.create_dllogger_logger:
-        from expmanager.extra_loggers import DLLogger
+        from expmanager.extra_loggers import DLLogger  # noqa: PLC0415 - loaded when asked for
 
         loggers.append(DLLogger(**vars(cfg.dllogger_logger_kwargs or DLLoggerParams())))
     if cfg.create_clearml_logger:
-        from expmanager.extra_loggers import ClearMLLogger
+        from expmanager.extra_loggers import ClearMLLogger  # noqa: PLC0415 - loaded when asked for
 
         ckpt = cfg.checkpoint_callback_params
         loggers.append(
@@ -111,7 +114,7 @@ def configure_loggers(
             )
         )
     if cfg.create_neptune_logger:
-        from lightning.pytorch.loggers.neptune import NeptuneLogger
+        from lightning.pytorch.loggers.neptune import NeptuneLogger  # noqa: PLC0415 - loaded when asked for
 
         loggers.append(NeptuneLogger(**(cfg.neptune_logger_kwargs or {})))
     trainer._logger_connector.configure_logger(loggers)

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from expmanager.config import ExpManagerConfig, resolve_config
-from expmanager.errors import CheckpointMisconfigurationError, LoggerMisconfigurationError, MissingPackageError
+from expmanager.dirs import archive_previous_run, copy_files, get_log_dir, write_cmd_args, write_git_info
+from expmanager.errors import (
+    CheckpointMisconfigurationError,
+    LoggerMisconfigurationError,
+    MissingPackageError,
+)
+from expmanager.logfiles import install_file_handlers
+from expmanager.loggers import configure_loggers, required_packages
+from expmanager.resume import check_resume
 from expmanager.settings import check_conflicts, parse_max_time, parse_time_interval
 
 __all__ = ["exp_manager", "get_global_rank"]
@@ -24,13 +32,13 @@ log = logging.getLogger("expmanager")
 
 def get_global_rank(trainer: Any) -> tuple[int, int]:
     """``(global_rank, local_rank)`` of this process, known before the process group exists (NeMo's rule)."""
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     return int(trainer.node_rank) * int(trainer.num_devices) + local_rank, local_rank
 
 
 def _check_trainer(trainer: Any, cfg: ExpManagerConfig) -> None:
     """Raise when the trainer already has what exp_manager was asked to create."""
-    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.callbacks import ModelCheckpoint  # noqa: PLC0415 - Lightning loads on first use
 
     if trainer.logger is not None:
         asked = [
@@ -46,17 +54,22 @@ def _check_trainer(trainer: Any, cfg: ExpManagerConfig) -> None:
             )
     if cfg.create_checkpoint_callback and any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
         raise CheckpointMisconfigurationError(
-            "The pytorch lightning trainer already has a ModelCheckpoint callback (enable_checkpointing=True or "
+            "The pytorch lightning trainer already has a ModelCheckpoint callback "
+            "(enable_checkpointing=True or "
             "a ModelCheckpoint in callbacks) and exp_manager has create_checkpoint_callback=True. Pass "
             "enable_checkpointing=False to the Trainer, or set create_checkpoint_callback=False."
         )
     ckpt = cfg.checkpoint_callback_params
-    if cfg.create_checkpoint_callback and ckpt is not None and ckpt.always_save_nemo:
-        if (ckpt.model_parallel_size or 1) > 1:
-            raise LoggerMisconfigurationError(
-                f"always_save_nemo=True clashes with model_parallel_size={ckpt.model_parallel_size}: a model "
-                "split across ranks cannot be written as one .nemo at every save. Set always_save_nemo=False."
-            )
+    if (
+        cfg.create_checkpoint_callback
+        and ckpt
+        and ckpt.always_save_nemo
+        and (ckpt.model_parallel_size or 1) > 1
+    ):
+        raise LoggerMisconfigurationError(
+            f"always_save_nemo=True clashes with model_parallel_size={ckpt.model_parallel_size}: a model "
+            "split across ranks cannot be written as one .nemo at every save. Set always_save_nemo=False."
+        )
     if trainer.num_nodes > 1 and not os.environ.get("SLURM_JOB_ID"):
         log.error("Multi-node training without SLURM: make sure every node gets the same NEMO_EXPM_VERSION.")
     if cfg.create_straggler_detection_callback:
@@ -65,9 +78,11 @@ def _check_trainer(trainer: Any, cfg: ExpManagerConfig) -> None:
         raise MissingPackageError("create_fault_tolerance_callback", "nvidia-resiliency-ext")
 
 
-def _checkpoint_callback(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name: str, resuming: bool) -> Any:
+def _checkpoint_callback(
+    trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name: str, resuming: bool
+) -> Any:
     """Create the ``NeMoModelCheckpoint`` from ``checkpoint_callback_params`` (NeMo's defaults)."""
-    from expmanager.checkpoint import NeMoModelCheckpoint
+    from expmanager.checkpoint import NeMoModelCheckpoint  # noqa: PLC0415 - needs Lightning
 
     params = cfg.checkpoint_callback_params
     assert params is not None
@@ -78,19 +93,26 @@ def _checkpoint_callback(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, nam
     monitor = params.monitor
     if filename is None:
         filename = f"{name}--{{{monitor}:.4f}}-{{epoch}}" if monitor else f"{name}--{{epoch}}-{{step}}"
-    if monitor and "val" in monitor and trainer.max_epochs is not None and trainer.max_epochs != -1:
-        if trainer.max_epochs < trainer.check_val_every_n_epoch:
-            log.error(
-                "The checkpoint callback monitors %r but validation runs every %d epochs and max_epochs=%d: "
-                "it will never be computed.",
-                monitor,
-                trainer.check_val_every_n_epoch,
-                trainer.max_epochs,
-            )
+    max_epochs = trainer.max_epochs
+    if (
+        monitor
+        and "val" in monitor
+        and max_epochs not in (None, -1)
+        and max_epochs < trainer.check_val_every_n_epoch
+    ):
+        log.error(
+            "The checkpoint callback monitors %r but validation runs every %d epochs and max_epochs=%d: "
+            "it will never be computed.",
+            monitor,
+            trainer.check_val_every_n_epoch,
+            trainer.max_epochs,
+        )
     every_n_epochs = params.every_n_epochs
     if every_n_epochs and (params.every_n_train_steps or params.train_time_interval):
         # Lightning accepts one trigger only; a step or time trigger replaces the per-epoch default
-        log.info("every_n_train_steps/train_time_interval is set: checkpoints are not also saved every epoch.")
+        log.info(
+            "every_n_train_steps/train_time_interval is set: checkpoints are not also saved every epoch."
+        )
         every_n_epochs = None
     callback = NeMoModelCheckpoint(
         always_save_nemo=params.always_save_nemo,
@@ -139,11 +161,6 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
         NotFoundError: ``resume_if_exists`` found nothing and ``resume_ignore_no_checkpoint`` is False.
         ResumeError: the previous run already finished, or the checkpoints found are ambiguous.
     """
-    from expmanager.dirs import archive_previous_run, copy_files, get_log_dir, write_cmd_args, write_git_info
-    from expmanager.logfiles import install_file_handlers
-    from expmanager.loggers import configure_loggers, required_packages
-    from expmanager.resume import check_resume
-
     global_rank, local_rank = get_global_rank(trainer)
     if cfg is None:
         log.error("exp_manager did not receive a cfg argument. It will be disabled.")
@@ -185,10 +202,13 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
     log_dir.mkdir(parents=True, exist_ok=True)
     trainer._default_root_dir = str(log_dir)
 
-    if config.create_tensorboard_logger or config.create_wandb_logger or config.create_mlflow_logger or (
-        config.create_dllogger_logger or config.create_clearml_logger or config.create_neptune_logger
+    if (
+        config.create_tensorboard_logger
+        or config.create_wandb_logger
+        or config.create_mlflow_logger
+        or (config.create_dllogger_logger or config.create_clearml_logger or config.create_neptune_logger)
     ):
-        configure_loggers(trainer, exp_dir, log_dir, name, version, config)
+        configure_loggers(trainer, exp_dir=exp_dir, log_dir=log_dir, name=name, version=version, cfg=config)
 
     _install_callbacks(trainer, config, log_dir, checkpoint_name, resuming=checkpoint is not None)
 
@@ -215,12 +235,13 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
 
 def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name: str, resuming: bool) -> None:
     """Timing, EMA, early stopping, IPL stopper, checkpointing, preemption and the per-run timer."""
-    from lightning.pytorch.callbacks import EarlyStopping, Timer
+    # the callbacks need Lightning: imported when exp_manager runs, not with the package
+    from lightning.pytorch.callbacks import EarlyStopping, Timer  # noqa: PLC0415
 
-    from expmanager.ema import EMA
-    from expmanager.rng import RNGStateCallback
-    from expmanager.stopping import IPLEpochStopper, PreemptionCallback, StatelessTimer
-    from expmanager.timing import DeltaTimingCallback, TimingCallback
+    from expmanager.ema import EMA  # noqa: PLC0415
+    from expmanager.rng import RNGStateCallback  # noqa: PLC0415
+    from expmanager.stopping import IPLEpochStopper, PreemptionCallback, StatelessTimer  # noqa: PLC0415
+    from expmanager.timing import DeltaTimingCallback, TimingCallback  # noqa: PLC0415
 
     timer_kwargs = vars(cfg.step_timing_kwargs) if cfg.step_timing_kwargs is not None else {}
     if cfg.log_delta_step_timing:
@@ -247,8 +268,8 @@ def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name:
         trainer.callbacks.append(RNGStateCallback())
     if cfg.create_preemption_callback:
         trainer.callbacks.append(PreemptionCallback(checkpoint_callback))
-    # disable_validation_on_resume: Lightning >= 2.5 never repeats a validation on resume (its epoch loop skips
-    # the check when restarting from a checkpoint saved at or after validation), which is what NeMo's
+    # disable_validation_on_resume: Lightning >= 2.5 never repeats a validation on resume (its epoch loop
+    # skips the check when restarting from a checkpoint saved at or after validation), which is what NeMo's
     # SkipResumeTrainingValidationLoop added; replacing the loop would break Lightning's restart bookkeeping.
     if cfg.max_time_per_run:
         duration = parse_max_time(cfg.max_time_per_run)

@@ -17,8 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from expmanager._io import PARTIAL_MARK
-from expmanager.checkpoint import UNFINISHED_SUFFIX
+from expmanager._io import PARTIAL_MARK, UNFINISHED_SUFFIX
 from expmanager.errors import NotFoundError, ResumeError
 
 __all__ = ["check_resume", "find_resume_checkpoint"]
@@ -76,7 +75,8 @@ def find_resume_checkpoint(
         log.warning("Ignoring %s: it is the leftover of an interrupted save.", dropped)
     if not end and not last and (end_all or last_all):
         raise ResumeError(
-            f"Every checkpoint found for resume_if_exists is unfinished (interrupted saves): searched {searched}. "
+            f"Every checkpoint found for resume_if_exists is unfinished (interrupted saves): searched "
+            f"{searched}. "
             "Refusing to restart from scratch silently; delete them or set resume_if_exists=False."
         )
     if not end and not last:
@@ -90,7 +90,8 @@ def find_resume_checkpoint(
     if end:
         if not resume_past_end:
             raise ResumeError(
-                f"Found {[str(p) for p in end]} in {checkpoint_dir}, indicating that the last training run has "
+                f"Found {[str(p) for p in end]} in {checkpoint_dir}, indicating that the last training "
+                "run has "
                 "already completed. Set resume_past_end=True to load it anyway."
             )
         if len(end) > 1:
@@ -114,7 +115,7 @@ def find_resume_checkpoint(
     return last[0]
 
 
-def check_resume(
+def check_resume(  # noqa: PLR0917 - NeMo's signature
     trainer: Any,
     log_dir: str | Path,
     resume_if_exists: bool = False,
@@ -137,7 +138,8 @@ def check_resume(
         checkpoint = Path(resume_from_checkpoint)
         if not checkpoint.exists():
             raise NotFoundError(
-                f"resume_from_checkpoint={resume_from_checkpoint!r} does not exist. Fix the path or remove it."
+                f"resume_from_checkpoint={resume_from_checkpoint!r} does not exist. Fix the path or "
+                "remove it."
             )
         if resume_if_exists:
             log.info("resume_from_checkpoint=%s wins over checkpoints in the log directory.", checkpoint)

@@ -32,7 +32,7 @@ _KEY = "expmanager_rng_states"
 def _capture() -> dict[str, Any]:
     state: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state()}
     try:
-        import numpy
+        import numpy  # noqa: PLC0415 - optional: torch runs without numpy
 
         kind, keys, pos, has_gauss, cached = numpy.random.get_state()
         # plain Python values, so checkpoints stay loadable with torch.load(weights_only=True)
@@ -48,7 +48,7 @@ def _apply(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
     torch.set_rng_state(state["torch"])
     if "numpy" in state:
-        import numpy
+        import numpy  # noqa: PLC0415 - optional: torch runs without numpy
 
         kind, keys, pos, has_gauss, cached = state["numpy"]
         numpy.random.set_state((kind, numpy.asarray(keys, dtype=numpy.uint32), pos, has_gauss, cached))
@@ -77,7 +77,9 @@ class RNGStateCallback(Callback):
         progress = trainer.fit_loop.epoch_loop.batch_progress.current
         num_batches = trainer.num_training_batches
         processed = int(getattr(progress, "processed", progress.completed))
-        mid_epoch = processed > progress.completed and (num_batches == float("inf") or processed < num_batches)
+        mid_epoch = processed > progress.completed and (
+            num_batches == float("inf") or processed < num_batches
+        )
         checkpoint[_KEY] = {"mid_epoch": bool(mid_epoch), "ranks": _gather(trainer, _capture())}
 
     def on_load_checkpoint(

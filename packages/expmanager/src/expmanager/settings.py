@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from expmanager.config import ExpManagerConfig
+from expmanager.config import CallbackParams, ExpManagerConfig
 from expmanager.errors import ConfigError
 
 __all__ = ["check_conflicts", "parse_max_time", "parse_time_interval"]
@@ -58,6 +58,70 @@ def parse_time_interval(value: Any) -> timedelta | None:
     )
 
 
+def _checkpoint_problems(ckpt: CallbackParams) -> list[str]:
+    """Clashes inside ``checkpoint_callback_params``."""
+    problems: list[str] = []
+    prefix = "checkpoint_callback_params."
+    if ckpt.mode not in ("min", "max"):
+        problems.append(f"{prefix}mode={ckpt.mode!r}: expected 'min' or 'max'")
+    if ckpt.save_top_k is not None and ckpt.save_top_k < -1:
+        problems.append(f"{prefix}save_top_k={ckpt.save_top_k}: expected -1 or more")
+    if ckpt.save_best_model and ckpt.save_top_k == 0:
+        problems.append(f"{prefix}save_best_model=True clashes with save_top_k=0: no best checkpoint is kept")
+    if ckpt.save_best_model and ckpt.monitor is None:
+        problems.append(f"{prefix}save_best_model=True clashes with monitor=None: 'best' needs a metric")
+    if ckpt.monitor is None and ckpt.save_top_k not in (-1, 0, 1):
+        problems.append(
+            f"{prefix}monitor=None clashes with save_top_k={ckpt.save_top_k}: without a metric only "
+            "save_top_k -1 (keep all), 0 or 1 (keep the newest) make sense"
+        )
+    if ckpt.every_n_train_steps and ckpt.train_time_interval:
+        problems.append(
+            f"{prefix}every_n_train_steps and train_time_interval are both set: choose one trigger"
+        )
+    if ckpt.async_save:
+        problems.append(
+            f"{prefix}async_save=True needs Megatron's asynchronous checkpoint IO, which expmanager does not "
+            "provide; set async_save=False"
+        )
+    if ckpt.save_last_n_optim_states is not None and ckpt.save_last_n_optim_states != -1:
+        problems.append(
+            f"{prefix}save_last_n_optim_states={ckpt.save_last_n_optim_states} applies to Megatron "
+            "distributed "
+            "checkpoints, which expmanager does not write; set it to -1"
+        )
+    if ckpt.filepath and (ckpt.dirpath or ckpt.filename):
+        problems.append(
+            f"{prefix}filepath (deprecated) clashes with dirpath/filename: give either filepath or "
+            "dirpath and "
+            "filename"
+        )
+    try:
+        parse_time_interval(ckpt.train_time_interval)
+    except ConfigError as exc:
+        problems.append(exc.message)
+    return problems
+
+
+def _logger_problems(cfg: ExpManagerConfig) -> list[str]:
+    """Clashes in the logger settings."""
+    problems: list[str] = []
+    if cfg.summary_writer_kwargs and "log_dir" in cfg.summary_writer_kwargs:
+        problems.append(
+            "summary_writer_kwargs.log_dir clashes with exp_manager's log directory, which exp_manager "
+            "passes "
+            "itself; remove log_dir"
+        )
+    for flag, kwargs_name in (
+        ("create_wandb_logger", "wandb_logger_kwargs"),
+        ("create_neptune_logger", "neptune_logger_kwargs"),
+    ):
+        kwargs = getattr(cfg, kwargs_name) or {}
+        if getattr(cfg, flag) and not (kwargs.get("name") or kwargs.get("project")):
+            problems.append(f"{flag}=True needs {kwargs_name}.name or {kwargs_name}.project")
+    return problems
+
+
 def check_conflicts(cfg: ExpManagerConfig) -> None:
     """Raise one error naming every pair of settings in ``cfg`` that contradict each other.
 
@@ -69,51 +133,13 @@ def check_conflicts(cfg: ExpManagerConfig) -> None:
         for other in ("exp_dir", "version"):
             if getattr(cfg, other):
                 problems.append(
-                    f"explicit_log_dir={cfg.explicit_log_dir!r} clashes with {other}={getattr(cfg, other)!r}: "
+                    f"explicit_log_dir={cfg.explicit_log_dir!r} clashes with "
+                    f"{other}={getattr(cfg, other)!r}: "
                     f"explicit_log_dir replaces exp_dir/name/version; drop {other}"
                 )
-    ckpt = cfg.checkpoint_callback_params
-    if cfg.create_checkpoint_callback and ckpt is not None:
-        if ckpt.mode not in ("min", "max"):
-            problems.append(f"checkpoint_callback_params.mode={ckpt.mode!r}: expected 'min' or 'max'")
-        if ckpt.save_top_k is not None and ckpt.save_top_k < -1:
-            problems.append(f"checkpoint_callback_params.save_top_k={ckpt.save_top_k}: expected -1 or more")
-        if ckpt.save_best_model and ckpt.save_top_k == 0:
-            problems.append(
-                "checkpoint_callback_params.save_best_model=True clashes with save_top_k=0: no best checkpoint "
-                "is kept to restore"
-            )
-        if ckpt.save_best_model and ckpt.monitor is None:
-            problems.append(
-                "checkpoint_callback_params.save_best_model=True clashes with monitor=None: 'best' needs a metric"
-            )
-        if ckpt.monitor is None and ckpt.save_top_k not in (-1, 0, 1):
-            problems.append(
-                f"checkpoint_callback_params.monitor=None clashes with save_top_k={ckpt.save_top_k}: without a "
-                "metric only save_top_k -1 (keep all), 0 or 1 (keep the newest) make sense"
-            )
-        triggers = [n for n in ("every_n_train_steps", "train_time_interval") if getattr(ckpt, n)]
-        if len(triggers) > 1:
-            problems.append(
-                "checkpoint_callback_params.every_n_train_steps and train_time_interval are both set: choose one "
-                "trigger"
-            )
-        if ckpt.async_save:
-            problems.append(
-                "checkpoint_callback_params.async_save=True needs Megatron's asynchronous checkpoint IO, which "
-                "expmanager does not provide; set async_save=False"
-            )
-        if ckpt.filepath and (ckpt.dirpath or ckpt.filename):
-            problems.append(
-                "checkpoint_callback_params.filepath (deprecated) clashes with dirpath/filename: give either "
-                "filepath or dirpath and filename"
-            )
-        if ckpt.save_last_n_optim_states is not None and ckpt.save_last_n_optim_states < -1:
-            problems.append("checkpoint_callback_params.save_last_n_optim_states: expected -1 or more")
-        try:
-            parse_time_interval(ckpt.train_time_interval)
-        except ConfigError as exc:
-            problems.append(exc.message)
+    if cfg.create_checkpoint_callback and cfg.checkpoint_callback_params is not None:
+        problems += _checkpoint_problems(cfg.checkpoint_callback_params)
+    problems += _logger_problems(cfg)
     ema = cfg.ema
     if ema is not None and ema.enable:
         if ema.decay is None or not 0.0 <= ema.decay <= 1.0:
@@ -123,21 +149,6 @@ def check_conflicts(cfg: ExpManagerConfig) -> None:
     timing = cfg.step_timing_kwargs
     if timing is not None and timing.reduction not in _REDUCTIONS:
         problems.append(f"step_timing_kwargs.reduction={timing.reduction!r}: expected one of {_REDUCTIONS}")
-    if cfg.summary_writer_kwargs and "log_dir" in cfg.summary_writer_kwargs:
-        problems.append(
-            "summary_writer_kwargs.log_dir clashes with exp_manager's log directory: exp_manager passes the log "
-            "dir itself; remove log_dir"
-        )
-    if cfg.create_wandb_logger:
-        kwargs = cfg.wandb_logger_kwargs or {}
-        if not (kwargs.get("name") or kwargs.get("project")):
-            problems.append("create_wandb_logger=True needs wandb_logger_kwargs.name or wandb_logger_kwargs.project")
-    if cfg.create_neptune_logger:
-        kwargs = cfg.neptune_logger_kwargs or {}
-        if not (kwargs.get("name") or kwargs.get("project")):
-            problems.append(
-                "create_neptune_logger=True needs neptune_logger_kwargs.name or neptune_logger_kwargs.project"
-            )
     if cfg.create_early_stopping_callback and cfg.early_stopping_callback_params is not None:
         mode = cfg.early_stopping_callback_params.mode
         if mode not in ("min", "max"):

@@ -147,7 +147,9 @@ class StatelessTimer(Timer):
         if self._batch_start is not None:
             self._longest_step = max(self._longest_step, time.monotonic() - self._batch_start)
         elapsed = self.time_elapsed()
-        saving = self.checkpoint_callback.longest_save_seconds if self.checkpoint_callback is not None else 0.0
+        saving = (
+            self.checkpoint_callback.longest_save_seconds if self.checkpoint_callback is not None else 0.0
+        )
         margin = self._longest_step + saving
         stop = bool(trainer.strategy.broadcast(elapsed + margin >= self._duration))
         if not stop:

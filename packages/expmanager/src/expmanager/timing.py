@@ -92,8 +92,10 @@ class NamedTimer:
 
 
 class TimingCallback(Callback):
-    """Log ``train_step_timing in s`` (progress bar), ``validation_step_timing in s``,
-    ``test_step_timing in s`` and ``train_backward_timing in s`` per step.
+    """Log step durations: ``train_step_timing in s`` (progress bar) and its validation/test/backward twins.
+
+    The names are NeMo's: ``validation_step_timing in s``, ``test_step_timing in s`` and
+    ``train_backward_timing in s``, logged every step (``on_step=True, on_epoch=False``).
 
     Args:
         timer_kwargs: arguments of :class:`NamedTimer`.
@@ -125,7 +127,9 @@ class TimingCallback(Callback):
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         """Log the training step and backward durations."""
         self._on_end("train_step_timing", pl_module)
-        if "train_backward_timing" in self.timer._durations and not self.timer.active("train_backward_timing"):
+        if "train_backward_timing" in self.timer._durations and not self.timer.active(
+            "train_backward_timing"
+        ):
             pl_module.log(
                 "train_backward_timing in s",
                 torch.tensor(self.timer.get("train_backward_timing"), dtype=torch.float32),
@@ -134,7 +138,9 @@ class TimingCallback(Callback):
                 batch_size=1,
             )
 
-    def on_validation_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+    def on_validation_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any
+    ) -> None:
         """Start timing the validation step."""
         self._on_start("validation_step_timing")
 
