@@ -137,7 +137,7 @@ def test_wandb_offline_run_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ("flag", "package", "kwargs"),
     [
         ("create_clearml_logger", "clearml", {}),
-        ("create_neptune_logger", "neptune", {"neptune_logger_kwargs": {"project": "p"}}),
+        ("create_neptune_logger", "neptune", {"neptune_logger_kwargs": {"project": "p", "api_key": "k"}}),
         ("create_dllogger_logger", "dllogger", {}),
     ],
 )

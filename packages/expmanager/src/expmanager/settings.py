@@ -5,6 +5,7 @@ All clashes are collected and reported in one ``ConfigError`` that names the set
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -119,6 +120,12 @@ def _logger_problems(cfg: ExpManagerConfig) -> list[str]:
         kwargs = getattr(cfg, kwargs_name) or {}
         if getattr(cfg, flag) and not (kwargs.get("name") or kwargs.get("project")):
             problems.append(f"{flag}=True needs {kwargs_name}.name or {kwargs_name}.project")
+    neptune = cfg.neptune_logger_kwargs or {}
+    if cfg.create_neptune_logger and not neptune.get("api_key") and not os.environ.get("NEPTUNE_API_TOKEN"):
+        problems.append(
+            "create_neptune_logger=True needs neptune_logger_kwargs.api_key or the NEPTUNE_API_TOKEN "
+            "environment variable"
+        )
     return problems
 
 
