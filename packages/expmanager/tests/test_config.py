@@ -261,6 +261,18 @@ def test_contradictory_settings_name_both_sides() -> None:
         assert fragment in message, fragment
 
 
+def test_neptune_needs_a_project_and_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEPTUNE_API_TOKEN", raising=False)
+    with pytest.raises(ConfigError) as info:
+        check_conflicts(resolve_config({"create_neptune_logger": True}))
+    assert "neptune_logger_kwargs.name or neptune_logger_kwargs.project" in str(info.value)
+    assert "neptune_logger_kwargs.api_key or the NEPTUNE_API_TOKEN" in str(info.value)
+    monkeypatch.setenv("NEPTUNE_API_TOKEN", "token")
+    check_conflicts(
+        resolve_config({"create_neptune_logger": True, "neptune_logger_kwargs": {"project": "p"}})
+    )
+
+
 def test_top_k_without_monitor_is_refused() -> None:
     with pytest.raises(ConfigError, match="monitor=None clashes with save_top_k=3"):
         check_conflicts(resolve_config({"checkpoint_callback_params": {"monitor": None}}))
