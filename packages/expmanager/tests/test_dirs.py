@@ -112,7 +112,7 @@ def test_cmd_args_git_info_and_files_to_copy(tmp_path: Path) -> None:
 
 def test_no_git_info_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # tmp_path may itself lie inside a repository (the isolated session's temp dir does): stop git there
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     log_dir = exp_manager(tiny.make_trainer(tmp_path), {**QUIET, "explicit_log_dir": str(tmp_path / "out")})
     assert log_dir is not None
     assert not (log_dir / "git-info.log").exists()
