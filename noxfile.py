@@ -51,6 +51,7 @@ class Member:
 
     @property
     def wheel_stem(self) -> str:
+        """The distribution name as it appears in wheel file names."""
         return self.name.replace("-", "_")
 
 
@@ -66,11 +67,13 @@ def _read_version(path: Path, meta: dict) -> str:
 
 
 def meta_tool(path: Path) -> dict:
+    """The member's ``[tool.hatch.version]`` table."""
     data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
     return data["tool"]["hatch"]["version"]
 
 
 def discover_members() -> list[Member]:
+    """Every ``packages/*`` member, sorted by directory name."""
     members = []
     for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
         path = pyproject.parent
@@ -101,7 +104,11 @@ def _member(name: str) -> Member:
 def _sync(session: nox.Session, *args: str) -> None:
     """Install workspace packages into the session's venv with uv (sources resolved from the workspace)."""
     session.run_install(
-        "uv", "sync", "--active", "--inexact", *args,
+        "uv",
+        "sync",
+        "--active",
+        "--inexact",
+        *args,
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
         external=True,
     )
@@ -147,7 +154,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy over every package (strictness per package in pyproject.toml) and the import-linter contracts."""
+    """Mypy over every package (strictness per package in pyproject.toml) and the import-linter contracts."""
     _sync(session, "--all-packages", "--group", "dev")
     for member in MEMBERS:
         session.run("mypy", str(member.path / "src"))
@@ -156,7 +163,7 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+@nox.parametrize("package", MEMBER_IDS)
 def tests(session: nox.Session, package: str) -> None:
     """One member's tests in an environment with just that member, its dependencies and its test group."""
     member = _member(package)
@@ -173,7 +180,14 @@ def integration(session: nox.Session) -> None:
 
 def _build_wheels(session: nox.Session, out: Path) -> dict[str, Path]:
     session.run(
-        "uv", "build", "--all-packages", "--wheel", "--no-sources", "--out-dir", str(out), external=True,
+        "uv",
+        "build",
+        "--all-packages",
+        "--wheel",
+        "--no-sources",
+        "--out-dir",
+        str(out),
+        external=True,
         silent=True,
     )
     wheels = {}
@@ -185,18 +199,21 @@ def _build_wheels(session: nox.Session, out: Path) -> dict[str, Path]:
     return wheels
 
 
-def _install_wheels(session: nox.Session, wheels: dict[str, Path], wanted: list[str], extra: list[str]) -> None:
+def _install_wheels(
+    session: nox.Session, wheels: dict[str, Path], wanted: list[str], extra: list[str]
+) -> None:
     """Install the wanted members' wheels; siblings they depend on come from the same build, never an index."""
     with tempfile.TemporaryDirectory() as tmp:
         constraints = Path(tmp) / "constraints.txt"
         constraints.write_text(
-            "".join(f"{name} @ {path.resolve().as_uri()}\n" for name, path in wheels.items()), encoding="utf-8"
+            "".join(f"{name} @ {path.resolve().as_uri()}\n" for name, path in wheels.items()),
+            encoding="utf-8",
         )
         session.install("-c", str(constraints), *(str(wheels[name]) for name in wanted), *extra)
 
 
 @nox.session
-@nox.parametrize("package", MEMBER_IDS, ids=MEMBER_IDS)
+@nox.parametrize("package", MEMBER_IDS)
 def isolated(session: nox.Session, package: str) -> None:
     """Build the member's wheel, install it alone, run its tests from outside the repo, assert import rules."""
     member = _member(package)
@@ -236,13 +253,17 @@ def build(session: nox.Session) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     wheels = _build_wheels(session, tmp / "wheels")
-    session.run("uv", "build", "--wheel", "--no-sources", "--out-dir", str(tmp / "root"), external=True, silent=True)
+    session.run(
+        "uv", "build", "--wheel", "--no-sources", "--out-dir", str(tmp / "root"), external=True, silent=True
+    )
     root_wheel = next((tmp / "root").glob("nemo_core-*.whl"))
     public = [m.name for m in MEMBERS if not m.private]
     _install_wheels(session, wheels, public, [str(root_wheel)])
     imports = [m.import_name for m in MEMBERS if not m.private] + ["nemo", "nemo.core"]
     with session.chdir(tmp):
-        session.run("python", "-c", "; ".join(f"import {name}" for name in imports) + "; print('all packages import')")
+        session.run(
+            "python", "-c", "; ".join(f"import {name}" for name in imports) + "; print('all packages import')"
+        )
 
 
 @nox.session(venv_backend="none")

@@ -17,7 +17,7 @@ _LAZY: dict[str, str] = {
     "is_typecheck_enabled": "neural_types",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = ["NeuralType", "NeuralTypeComparisonResult", "Typing", "is_typecheck_enabled", "typecheck"]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,6 @@ from neural_types import axes, comparison, elements, neural_type
 from neural_types.axes import AxisKind, AxisKindAbstract, AxisType
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.elements import *  # noqa: F403 - the element classes are the public API
-from neural_types.elements import __all__ as _elements_all
 from neural_types.errors import NeuralPortNameMismatchError, NeuralPortNmTensorMismatchError, NeuralTypeError
 from neural_types.neural_type import NeuralType
 from neural_types.typecheck import (
@@ -44,5 +43,5 @@ __all__ = [
     "typecheck",
     "is_typecheck_enabled",
     "is_semantic_typecheck_enabled",
-    *_elements_all,
 ]
+__all__ += elements.__all__

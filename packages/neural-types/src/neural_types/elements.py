@@ -8,10 +8,14 @@ their parameters, where ``None`` matches any value.
 from __future__ import annotations
 
 from abc import ABC
-from typing import Any
 
-from neural_types._runtime import is_compiling
+from neural_types._runtime import under_compiler
 from neural_types.comparison import NeuralTypeComparisonResult
+
+# typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ElementType",
@@ -66,12 +70,12 @@ class ElementType(ABC):  # noqa: B024 - instantiable on purpose: it is the most 
     """Abstract element type: the root every element type derives from."""
 
     def __str__(self) -> str:
-        if is_compiling():
+        if under_compiler():
             return "SuppressedForTorchScript"
         return self.__doc__ or type(self).__name__
 
     def __repr__(self) -> str:
-        if is_compiling():
+        if under_compiler():
             return "SuppressedForTorchScript"
         return type(self).__name__
 
@@ -93,7 +97,7 @@ class ElementType(ABC):  # noqa: B024 - instantiable on purpose: it is the most 
             from B's, GREATER when B's class derives from A's, SAME_TYPE_INCOMPATIBLE_PARAMS when parameters
             clash, and INCOMPATIBLE otherwise.
         """
-        if is_compiling():
+        if under_compiler():
             return _SAME
         first_cls, second_cls = type(self), type(second)
         if first_cls is not second_cls:
@@ -120,7 +124,6 @@ class VoidType(ElementType):
     def compare(self, second: ElementType) -> NeuralTypeComparisonResult:
         """Return SAME for any ``second``: a void declaration accepts everything."""
         return _SAME
-
 
 
 class BoolType(ElementType):

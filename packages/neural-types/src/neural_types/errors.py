@@ -6,7 +6,10 @@ text in ``str(exc)`` as well as in ``.message``.
 
 from __future__ import annotations
 
-from typing import Any
+# typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["NeuralPortNameMismatchError", "NeuralPortNmTensorMismatchError", "NeuralTypeError"]
 

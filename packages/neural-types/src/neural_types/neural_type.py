@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from neural_types._runtime import is_compiling
+from neural_types._runtime import under_compiler
 from neural_types.axes import AxisKind, AxisType
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.elements import ElementType, VoidType
 from neural_types.errors import NeuralPortNameMismatchError, NeuralPortNmTensorMismatchError, NeuralTypeError
+
+# typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "NeuralPortNameMismatchError",
@@ -20,21 +24,69 @@ __all__ = [
 
 _R = NeuralTypeComparisonResult
 
-# Axis declarations given as strings are converted once per distinct tuple; NeMo modules rebuild their
-# types in a property on every call, so this keeps ``NeuralType(("B", "T"), ...)`` cheap.
-_STRING_AXES_CACHE: dict[tuple[str, ...], tuple[AxisType, ...]] = {}
+# Comparison results are cached per pair of type *structures*. Each distinct structure (element class,
+# parameters, fields, axes) is interned to a small int once, so the cache also hits for the fresh objects
+# that NeMo-style ``input_types`` properties build on every call.
+_INTERNED: dict[tuple[Any, ...], int] = {}
+_MAX_INTERNED = 65536
+_COMPARE_CACHE: dict[tuple[int, int], NeuralTypeComparisonResult] = {}
+_MAX_COMPARE_CACHE = 65536
 
 
-def _axes_from_strings(axes: tuple[str, ...]) -> tuple[AxisType, ...]:
-    cached = _STRING_AXES_CACHE.get(axes)
-    if cached is None:
-        cached = tuple(AxisType(AxisKind.from_str(label)) for label in axes)
-        if len(_STRING_AXES_CACHE) < 4096:
-            _STRING_AXES_CACHE[axes] = cached
-    return cached
+def _intern(structure: tuple[Any, ...]) -> int:
+    """Return the int naming ``structure``, or -1 when it is unhashable or the table is full."""
+    try:
+        key = _INTERNED.get(structure)
+    except TypeError:  # an unhashable parameter or field value
+        return -1
+    if key is None:
+        if len(_INTERNED) >= _MAX_INTERNED:
+            return -1
+        key = _INTERNED[structure] = len(_INTERNED)
+    return key
 
 
-def _validate_axes(axes: Sequence[Any]) -> tuple[AxisType, ...]:
+def _axes_id(axes: tuple[AxisType, ...]) -> int:
+    # id(kind): enum members live as long as the process, and hashing an int beats Enum.__hash__
+    return _intern(("axes", *((id(axis.kind), axis.size, axis.is_list) for axis in axes)))
+
+
+# Axis declarations given as strings are converted once per distinct tuple, with their interned id, so that
+# ``NeuralType(("B", "T"), ...)`` in a property costs little.
+_STRING_AXES_CACHE: dict[tuple[str, ...], tuple[tuple[AxisType, ...], int]] = {}
+_MAX_STRING_AXES = 4096
+
+# Element classes already seen to be ElementType subclasses (a set lookup beats an ABC isinstance check), and
+# how each class can be cached: 0 = by class alone, 1 = with its parameters and fields, 2 = never (it
+# overrides ``compare``, whose result may depend on anything).
+_ELEMENT_CLASSES: set[type] = set()
+_CLASS_CACHING: dict[type, int] = {}
+
+
+def _class_caching(cls: type[ElementType]) -> int:
+    mode = _CLASS_CACHING.get(cls)
+    if mode is None:
+        if cls.compare not in (ElementType.compare, VoidType.compare):
+            mode = 2
+        elif cls.type_parameters is ElementType.type_parameters and cls.fields is ElementType.fields:
+            mode = 0
+        else:
+            mode = 1
+        _CLASS_CACHING[cls] = mode
+    return mode
+
+
+def _axes_from_strings(axes: tuple[str, ...]) -> tuple[tuple[AxisType, ...], int]:
+    entry = _STRING_AXES_CACHE.get(axes)
+    if entry is None:
+        converted = tuple(AxisType(AxisKind.from_str(label)) for label in axes)
+        entry = (converted, _axes_id(converted))
+        if len(_STRING_AXES_CACHE) < _MAX_STRING_AXES:
+            _STRING_AXES_CACHE[axes] = entry
+    return entry
+
+
+def _validate_axes(axes: Sequence[Any]) -> tuple[tuple[AxisType, ...], int | None]:
     """Check an axes declaration and convert it to a tuple of :class:`AxisType`.
 
     Raises:
@@ -47,7 +99,7 @@ def _validate_axes(axes: Sequence[Any]) -> tuple[AxisType, ...]:
         )
     axes = tuple(axes)
     if not axes:
-        return axes
+        return axes, None
     if all(isinstance(axis, str) for axis in axes):
         return _axes_from_strings(axes)
     if not all(isinstance(axis, AxisType) for axis in axes):
@@ -63,7 +115,7 @@ def _validate_axes(axes: Sequence[Any]) -> tuple[AxisType, ...]:
                 "put every list axis before the tensor axes."
             )
         seen_tensor_axis = seen_tensor_axis or not axis.is_list
-    return axes
+    return axes, None
 
 
 class NeuralType:
@@ -79,7 +131,7 @@ class NeuralType:
             malformed.
     """
 
-    __slots__ = ("_key", "axes", "elements_type", "optional")
+    __slots__ = ("_aid", "_key", "axes", "elements_type", "optional")
 
     def __init__(
         self,
@@ -89,16 +141,28 @@ class NeuralType:
     ) -> None:
         if elements_type is None:
             elements_type = VoidType()
-        elif not isinstance(elements_type, ElementType):
-            received = elements_type.__name__ if isinstance(elements_type, type) else repr(elements_type)
-            raise ValueError(
-                f"elements_type must be an ElementType instance, received {received}; "
-                "write e.g. ChannelType() rather than ChannelType."
-            )
+        elif type(elements_type) not in _ELEMENT_CLASSES:
+            if not isinstance(elements_type, ElementType):
+                received = elements_type.__name__ if isinstance(elements_type, type) else repr(elements_type)
+                raise ValueError(
+                    f"elements_type must be an ElementType instance, received {received}; "
+                    "write e.g. ChannelType() rather than ChannelType."
+                )
+            _ELEMENT_CLASSES.add(type(elements_type))
         self.elements_type = elements_type
-        self.axes: tuple[AxisType, ...] | None = None if axes is None else _validate_axes(axes)
         self.optional = optional
-        self._key: Any = None
+        self._key: int | None = None
+        if axes is None:
+            self.axes: tuple[AxisType, ...] | None = None
+            self._aid: int | None = -2  # the id of "no axes"
+            return
+        entry = None
+        if type(axes) is tuple:
+            try:
+                entry = _STRING_AXES_CACHE.get(axes)
+            except TypeError:  # unhashable members: reported by _validate_axes
+                entry = None
+        self.axes, self._aid = entry if entry is not None else _validate_axes(axes)
 
     def __str__(self) -> str:
         return f"axes: {self.axes}; elements_type: {type(self.elements_type).__name__}"
@@ -117,32 +181,32 @@ class NeuralType:
     # ``==`` is "compares SAME", which is neither symmetric nor compatible with any hash.
     __hash__ = None  # type: ignore[assignment]
 
-    def _axes_key(self) -> tuple[tuple[Any, Any, bool], ...] | None:
-        if self.axes is None:
-            return None
-        return tuple((axis.kind, axis.size, axis.is_list) for axis in self.axes)
+    def _cache_key(self) -> int:
+        """A small int naming this type's structure for the comparison cache; -1 when it cannot be cached.
 
-    def _cache_key(self) -> Any:
-        """A hashable description of this type, or None when a parameter or field is unhashable."""
+        Equal structure (element class, parameters, fields, axes) gives the same int, so fresh objects built
+        on every call still hit the cache.
+        """
         key = self._key
-        if key is None:
-            elem = self.elements_type
-            if type(elem).compare not in _CACHEABLE_COMPARES:
-                # A custom compare() may depend on state the key does not capture.
-                self._key = False
-                return None
-            try:
-                key = (
-                    type(elem),
-                    tuple(sorted(elem.type_parameters.items())),
-                    elem.fields,
-                    self._axes_key(),
-                )
-                hash(key)
-            except TypeError:
-                key = False
-            self._key = key
-        return key or None
+        if key is not None:
+            return key
+        elem = self.elements_type
+        cls = type(elem)
+        mode = _class_caching(cls)
+        aid = self._aid
+        if aid is None:
+            aid = self._aid = _axes_id(self.axes or ())
+        if aid == -1:  # the axes could not be interned
+            key = -1
+        elif mode == 0:
+            key = _intern((cls, aid))
+        elif mode == 1:
+            params = elem.type_parameters
+            key = _intern((cls, aid, tuple(sorted(params.items())), elem.fields))
+        else:
+            key = -1
+        self._key = key
+        return key
 
     def compare(self, second: NeuralType) -> NeuralTypeComparisonResult:
         """Compare this type (A) with ``second`` (B), exactly as NeMo does.
@@ -153,19 +217,35 @@ class NeuralType:
         Returns:
             The comparison result; SAME and GREATER mean a value of type B may feed a port of type A.
         """
-        if is_compiling():
+        if under_compiler():
             return _R.SAME
-        first_key = self._cache_key()
-        second_key = second._cache_key() if first_key is not None else None
-        if second_key is not None:
-            pair = (first_key, second_key)
-            cached = _COMPARE_CACHE.get(pair)
-            if cached is None:
-                cached = self._compare_uncached(second)
-                if len(_COMPARE_CACHE) < 65536:
-                    _COMPARE_CACHE[pair] = cached
-            return cached
-        return self._compare_uncached(second)
+        return self._compare_cached(second)
+
+    def _compare_cached(self, second: NeuralType) -> NeuralTypeComparisonResult:
+        """``compare`` without the compiler check (callers on the hot path have done it)."""
+        first_key = self._key
+        if first_key is None:
+            # Fast path for the usual fresh declaration: a plain element class on string-built axes.
+            cls = type(self.elements_type)
+            aid = self._aid
+            if aid is not None and aid >= 0 and _CLASS_CACHING.get(cls) == 0:
+                first_key = _INTERNED.get((cls, aid))
+            if first_key is None:
+                first_key = self._cache_key()
+            else:
+                self._key = first_key
+        second_key = second._key
+        if second_key is None:
+            second_key = second._cache_key()
+        if first_key < 0 or second_key < 0:
+            return self._compare_uncached(second)
+        pair = (first_key, second_key)
+        result = _COMPARE_CACHE.get(pair)
+        if result is None:
+            result = self._compare_uncached(second)
+            if len(_COMPARE_CACHE) < _MAX_COMPARE_CACHE:
+                _COMPARE_CACHE[pair] = result
+        return result
 
     def _compare_uncached(self, second: NeuralType) -> NeuralTypeComparisonResult:
         if self.axes is None:
@@ -197,10 +277,6 @@ class NeuralType:
             )
 
 
-_COMPARE_CACHE: dict[tuple[Any, Any], NeuralTypeComparisonResult] = {}
-_CACHEABLE_COMPARES = (ElementType.compare, VoidType.compare)
-
-
 def _compare_axes(first: tuple[AxisType, ...] | None, second: tuple[AxisType, ...] | None) -> int:
     """Return 0 (same), 1 (transposed), 2 (same kinds, different sizes) or 3 (incompatible)."""
     if first is None and second is None:
@@ -210,7 +286,7 @@ def _compare_axes(first: tuple[AxisType, ...] | None, second: tuple[AxisType, ..
     first_sizes: dict[Any, int | None] = {}
     second_sizes: dict[Any, int | None] = {}
     same = True
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         first_sizes[a.kind] = a.size
         second_sizes[b.kind] = b.size
         if a.kind == AxisKind.Any:

@@ -18,10 +18,10 @@ Checks can be switched off globally (:meth:`typecheck.set_typecheck_enabled`) or
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
-from typing import Any, TypeVar, cast
 
 from neural_types._runtime import is_compiling
 from neural_types.comparison import NeuralTypeComparisonResult
@@ -35,7 +35,13 @@ __all__ = [
     "typecheck",
 ]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+# typing is only needed by type checkers; importing it at run time would cost a few ms of import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, TypeVar
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
 _ACCEPTED = (NeuralTypeComparisonResult.SAME, NeuralTypeComparisonResult.GREATER)
 _CONTAINERS = (list, tuple)
 
@@ -70,6 +76,10 @@ class Typing:
     Override the two properties in subclasses; the defaults (None) mean "untyped".
     """
 
+    # TorchScript compiles the properties of a scripted module unless told otherwise; type declarations are
+    # Python-only metadata.
+    __jit_unused_properties__: ClassVar[list[str]] = ["input_types", "output_types"]
+
     @property
     def input_types(self) -> Mapping[str, Any] | None:
         """Map each input name to a :class:`NeuralType` or a container spec, or None when untyped."""
@@ -103,6 +113,9 @@ def _unwrap(name: str, spec: Any) -> tuple[NeuralType, int]:
 class TypecheckMetadata:
     """What a types dict implies for checking: base types, container depths and mandatory names.
 
+    Built on every call whose types property returns a new dict, so the common case (every value a plain
+    NeuralType) does a single pass and derives the rest on first use.
+
     Args:
         original_types: The declared types dict.
         ignore_collections: When True, containers are not depth-checked and outputs are matched by position.
@@ -112,12 +125,12 @@ class TypecheckMetadata:
     """
 
     __slots__ = (
+        "_depth",
+        "_mandatory",
         "base_types",
-        "container_depth",
         "has_container_types",
         "ignore_collections",
         "is_singular_container_type",
-        "mandatory_types",
         "names",
         "original_types",
     )
@@ -125,38 +138,45 @@ class TypecheckMetadata:
     def __init__(self, original_types: Mapping[str, Any], ignore_collections: bool) -> None:
         self.original_types = original_types
         self.ignore_collections = ignore_collections
-        self.base_types: dict[str, NeuralType] = {}
-        self.container_depth: dict[str, int] = {}
-        for name, spec in original_types.items():
-            if type(spec) is NeuralType:
-                self.base_types[name] = spec
-                self.container_depth[name] = 0
-            else:
-                self.base_types[name], self.container_depth[name] = _unwrap(name, spec)
-        self.names = tuple(self.base_types)
-        self.has_container_types = not ignore_collections and any(self.container_depth.values())
-        self.is_singular_container_type = self.has_container_types and len(self.base_types) == 1
-        self.mandatory_types = {name: t for name, t in self.base_types.items() if not t.optional}
+        self._mandatory: dict[str, NeuralType] | None = None
+        plain = True
+        for spec in original_types.values():
+            if type(spec) is not NeuralType:
+                plain = False
+                break
+        if plain:
+            self.base_types: Mapping[str, NeuralType] = original_types
+            self._depth: dict[str, int] | None = None
+            self.has_container_types = False
+            self.is_singular_container_type = False
+        else:
+            base: dict[str, NeuralType] = {}
+            depth: dict[str, int] = {}
+            for name, spec in original_types.items():
+                base[name], depth[name] = _unwrap(name, spec)
+            self.base_types, self._depth = base, depth
+            self.has_container_types = not ignore_collections and any(depth.values())
+            self.is_singular_container_type = self.has_container_types and len(base) == 1
+        self.names = tuple(original_types)
 
+    @property
+    def container_depth(self) -> dict[str, int]:
+        """Nesting depth of each declaration (0 for a plain NeuralType)."""
+        if self._depth is None:
+            return dict.fromkeys(self.names, 0)
+        return self._depth
 
-class _MetadataSlot:
-    """Caches the metadata of the last types dict seen (one slot: a property returning a new dict each call
-    must not grow memory; a constant dict, the usual case, hits every time)."""
+    def depth(self, name: str) -> int:
+        """Nesting depth of the declaration of ``name``."""
+        return 0 if self._depth is None else self._depth[name]
 
-    __slots__ = ("ignore_collections", "meta", "types")
-
-    def __init__(self, ignore_collections: bool) -> None:
-        self.ignore_collections = ignore_collections
-        self.types: Any = None
-        self.meta: TypecheckMetadata | None = None
-
-    def get(self, types: Mapping[str, Any]) -> TypecheckMetadata:
-        meta = self.meta
-        if types is self.types and meta is not None:
-            return meta
-        meta = TypecheckMetadata(types, self.ignore_collections)
-        self.types, self.meta = types, meta
-        return meta
+    @property
+    def mandatory_types(self) -> dict[str, NeuralType]:
+        """The declarations whose base type is not optional."""
+        mandatory = self._mandatory
+        if mandatory is None:
+            mandatory = self._mandatory = {n: t for n, t in self.base_types.items() if not t.optional}
+        return mandatory
 
 
 def _describe(where: str) -> str:
@@ -164,10 +184,11 @@ def _describe(where: str) -> str:
 
 
 def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) -> None:
+    """Raise unless the neural type carried by ``value`` (if any) may feed ``declared``."""
     received = getattr(value, "neural_type", None)
     if received is None or not isinstance(received, NeuralType):
         return
-    result = declared.compare(received)
+    result = declared._compare_cached(received)
     if result not in _ACCEPTED:
         raise TypeError(
             f"{result}: input type mismatch for {name!r} {_describe(where)}.\n"
@@ -180,6 +201,7 @@ def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) ->
 
 
 def _check_rank(where: str, kind: str, name: str, declared: NeuralType, value: Any) -> None:
+    """Raise unless ``value`` (if it has a shape) has as many dimensions as ``declared`` has axes."""
     shape = getattr(value, "shape", None)
     if shape is None or declared.axes is None:
         return
@@ -199,98 +221,121 @@ def _check_depth(where: str, name: str, depth: int, expected: int) -> None:
 
 
 def _check_input_container(
-    where: str, name: str, declared: NeuralType, value: Any, depth: int, meta: TypecheckMetadata, semantic: bool
+    where: str, name: str, declared: NeuralType, value: Any, depth: int, expected: int, semantic: bool
 ) -> None:
     if isinstance(value, _CONTAINERS):
         for item in value:
-            _check_input_container(where, name, declared, item, depth + 1, meta, semantic)
+            _check_input_container(where, name, declared, item, depth + 1, expected, semantic)
         return
-    if not meta.ignore_collections and depth != meta.container_depth[name]:
-        _check_depth(where, name, depth, meta.container_depth[name])
+    if expected >= 0 and depth != expected:
+        _check_depth(where, name, depth, expected)
     if semantic:
         _check_semantics(where, name, declared, value)
     _check_rank(where, "Input", name, declared, value)
 
 
-def _validate_inputs(where: str, meta: TypecheckMetadata, kwargs: dict[str, Any]) -> None:
-    n_given, n_declared, n_mandatory = len(kwargs), len(meta.base_types), len(meta.mandatory_types)
-    if n_given < n_mandatory or n_given > n_declared:
-        missing = [name for name in meta.mandatory_types if name not in kwargs]
-        raise TypeError(
-            f"Number of input arguments provided ({n_given}) {_describe(where)} is not as expected: "
-            f"it must be between {n_mandatory} (mandatory) and {n_declared} (declared). "
-            f"Declared inputs: {list(meta.names)}; missing mandatory inputs: {missing}."
-        )
+def _count_error(where: str, kind: str, given: int, meta: TypecheckMetadata, missing: list[str]) -> TypeError:
+    text = (
+        f"Number of {kind} arguments {'provided' if kind == 'input' else 'returned'} ({given}) "
+        f"{_describe(where)} is not as expected: it must be between {len(meta.mandatory_types)} (mandatory) "
+        f"and {len(meta.base_types)} (declared). Declared {kind}s: {list(meta.names)}"
+    )
+    return TypeError(text + (f"; missing mandatory inputs: {missing}." if kind == "input" else "."))
+
+
+def _validate_inputs(where: str, types: Mapping[str, Any], kwargs: dict[str, Any], ignore: bool) -> None:
+    n_given, n_declared = len(kwargs), len(types)
+    if n_given != n_declared:
+        meta = TypecheckMetadata(types, ignore)
+        if n_given > n_declared or n_given < len(meta.mandatory_types):
+            missing = [name for name in meta.mandatory_types if name not in kwargs]
+            raise _count_error(where, "input", n_given, meta, missing)
     semantic = _STATE.semantic
-    base_types = meta.base_types
+    # The per-value checks are written out inline: this loop runs on every call of every typed method.
     for name, value in kwargs.items():
-        declared = base_types.get(name)
-        if declared is None:
+        spec = types.get(name)
+        if spec is None:
             raise TypeError(
                 f"Input argument {name!r} {_describe(where)} has no declared type; declared inputs are "
-                f"{list(meta.names)}. Rename the argument or add it to input_types."
+                f"{list(types)}. Rename the argument or add it to input_types."
             )
+        declared, depth = (spec, 0) if type(spec) is NeuralType else _unwrap(name, spec)
         if value is None:
             continue
         if semantic:
-            _check_semantics(where, name, declared, value)
-        if getattr(value, "shape", None) is not None:
-            _check_rank(where, "Input", name, declared, value)
+            received = getattr(value, "neural_type", None)
+            if received is not None and declared._compare_cached(received) not in _ACCEPTED:
+                _check_semantics(where, name, declared, value)
+        shape = getattr(value, "shape", None)
+        if shape is not None:
+            axes = declared.axes
+            if axes is not None and len(shape) != len(axes):
+                _check_rank(where, "Input", name, declared, value)
         elif isinstance(value, _CONTAINERS):
+            expected = -1 if ignore else depth
             for item in value:
-                _check_input_container(where, name, declared, item, 1, meta, semantic)
+                _check_input_container(where, name, declared, item, 1, expected, semantic)
 
 
-def _attach(where: str, name: str, declared: NeuralType, value: Any, depth: int, expected: int, strict: bool) -> None:
+def _tag(value: Any, declared: NeuralType) -> None:
+    """Attach ``declared`` as ``value.neural_type``; ints and slotted objects cannot carry it, which is fine."""
+    try:  # noqa: SIM105 - contextlib.suppress costs more on this hot path
+        value.neural_type = declared
+    except Exception:
+        pass
+
+
+def _attach(where: str, name: str, declared: NeuralType, value: Any, depth: int, expected: int) -> None:
     if isinstance(value, _CONTAINERS):
         for item in value:
-            _attach(where, name, declared, item, depth + 1, expected, strict)
+            _attach(where, name, declared, item, depth + 1, expected)
         return
-    if strict and depth != expected:
+    if expected >= 0 and depth != expected:
         _check_depth(where, name, depth, expected)
-    try:
-        value.neural_type = declared
-    except Exception:  # noqa: S110 - ints, strings and slotted objects cannot carry a type; that is fine
-        pass
+    _tag(value, declared)
     _check_rank(where, "Output", name, declared, value)
 
 
-def _attach_outputs(where: str, meta: TypecheckMetadata, outputs: Any) -> None:
-    is_container = isinstance(outputs, _CONTAINERS)
-    n_out = len(outputs) if is_container else 1
-    if not meta.is_singular_container_type and not (
-        len(meta.mandatory_types) <= n_out <= len(meta.base_types)
-    ):
-        raise TypeError(
-            f"Number of output arguments returned ({n_out}) {_describe(where)} is not as expected: it must be "
-            f"between {len(meta.mandatory_types)} (mandatory) and {len(meta.base_types)} (declared). "
-            f"Declared outputs: {list(meta.names)}."
-        )
-    strict = not meta.ignore_collections
-    if not is_container:
-        name = meta.names[0]
-        declared = meta.base_types[name]
-        try:
+def _attach_outputs(where: str, types: Mapping[str, Any], outputs: Any, ignore: bool) -> None:
+    if not isinstance(outputs, _CONTAINERS):
+        # The common case, written out inline: one returned value, tagged with the first declared type.
+        if not types:
+            raise _count_error(where, "output", 1, TypecheckMetadata(types, ignore), [])
+        name = next(iter(types))
+        spec = types[name]
+        if len(types) > 1 and len(TypecheckMetadata(types, ignore).mandatory_types) > 1:
+            raise _count_error(where, "output", 1, TypecheckMetadata(types, ignore), [])
+        declared = spec if type(spec) is NeuralType else _unwrap(name, spec)[0]
+        try:  # noqa: SIM105 - see _tag
             outputs.neural_type = declared
-        except Exception:  # noqa: S110 - see _attach
+        except Exception:
             pass
-        _check_rank(where, "Output", name, declared, outputs)
+        shape = getattr(outputs, "shape", None)
+        if shape is not None and declared.axes is not None and len(shape) != len(declared.axes):
+            _check_rank(where, "Output", name, declared, outputs)
         return
+    meta = TypecheckMetadata(types, ignore)
+    n_out, n_declared = len(outputs), len(meta.names)
+    if not meta.is_singular_container_type and (
+        n_out > n_declared or (n_out < n_declared and n_out < len(meta.mandatory_types))
+    ):
+        raise _count_error(where, "output", n_out, meta, [])
     if meta.is_singular_container_type:
         name = meta.names[0]
         start = 0 if isinstance(outputs, tuple) and len(outputs) == 1 else 1
         for item in outputs:
-            _attach(where, name, meta.base_types[name], item, start, meta.container_depth[name], strict)
+            _attach(where, name, meta.base_types[name], item, start, -1 if ignore else meta.depth(name))
         return
-    for name, item in zip(meta.names, outputs):
-        _attach(where, name, meta.base_types[name], item, 0, meta.container_depth[name], strict)
+    for name, item in zip(meta.names, outputs, strict=False):
+        _attach(where, name, meta.base_types[name], item, 0, -1 if ignore else meta.depth(name))
 
 
-_PORTS_CHECKED: dict[type, bool] = {}
+# Typing classes already checked for the pre-1.0 port API (checked once per class, not per call).
+_CHECKED_CLASSES: set[type] = set()
 
 
-def _instance_of(args: tuple[Any, ...], where: str) -> Any:
-    instance = args[0] if args else None
+def _check_instance(instance: Any, where: str) -> None:
+    """Raise unless ``instance`` is a Typing object without the pre-1.0 port API; remember good classes."""
     if not isinstance(instance, Typing):
         received = "no instance" if instance is None else f"an instance of {type(instance).__name__}"
         raise RuntimeError(
@@ -298,19 +343,15 @@ def _instance_of(args: tuple[Any, ...], where: str) -> Any:
             f"it was called with {received}. Decorate a method of a Typing subclass."
         )
     cls = type(instance)
-    legacy = _PORTS_CHECKED.get(cls)
-    if legacy is None:
-        legacy = hasattr(cls, "input_ports") or hasattr(cls, "output_ports")
-        _PORTS_CHECKED[cls] = legacy
-    if legacy:
+    if hasattr(cls, "input_ports") or hasattr(cls, "output_ports"):
         raise RuntimeError(
             f"{cls.__name__} defines `input_ports`/`output_ports`, the pre-1.0 NeMo API; "
             "rename them to `input_types`/`output_types`."
         )
-    return instance
+    _CHECKED_CLASSES.add(cls)
 
 
-class typecheck:  # noqa: N801 - NeMo's public name
+class typecheck:
     """Decorator that checks a method's inputs and tags its outputs with their neural types.
 
     Always use it with parentheses: ``@typecheck()``.
@@ -354,21 +395,23 @@ class typecheck:  # noqa: N801 - NeMo's public name
             )
         state = _STATE
         where = getattr(wrapped, "__qualname__", repr(wrapped))
-        in_slot = _MetadataSlot(self.ignore_collections)
-        out_slot = _MetadataSlot(self.ignore_collections)
-        fixed_in = self.input_types if self.input_override else None
-        fixed_out = self.output_types if self.output_override else None
+        ignore = self.ignore_collections
+        fixed_in: Mapping[str, Any] | None = self.input_types if self.input_override else None  # type: ignore[assignment]
+        fixed_out: Mapping[str, Any] | None = self.output_types if self.output_override else None  # type: ignore[assignment]
         input_override, output_override = self.input_override, self.output_override
+        modules = sys.modules
 
         @functools.wraps(wrapped)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not state.enabled:
                 return wrapped(*args, **kwargs)
-            instance = _instance_of(args, where)
-            if is_compiling():
+            instance = args[0] if args else None
+            if type(instance) not in _CHECKED_CLASSES:
+                _check_instance(instance, where)
+            if "torch" in modules and is_compiling():
                 return wrapped(*args, **kwargs)
-            input_types = fixed_in if input_override else instance.input_types
-            output_types = fixed_out if output_override else instance.output_types
+            input_types: Mapping[str, Any] | None = fixed_in if input_override else instance.input_types  # type: ignore[union-attr]
+            output_types: Mapping[str, Any] | None = fixed_out if output_override else instance.output_types  # type: ignore[union-attr]
             if input_types is not None:
                 if len(args) > 1:
                     raise TypeError(
@@ -376,13 +419,13 @@ class typecheck:  # noqa: N801 - NeMo's public name
                         f"{len(args) - 1} positional argument(s). Call it as "
                         f"{where.rsplit('.', 1)[-1]}({', '.join(f'{n}=...' for n in input_types)})."
                     )
-                _validate_inputs(where, in_slot.get(input_types), kwargs)
+                _validate_inputs(where, input_types, kwargs, ignore)
             outputs = wrapped(*args, **kwargs)
             if output_types is not None:
-                _attach_outputs(where, out_slot.get(output_types), outputs)
+                _attach_outputs(where, output_types, outputs, ignore)
             return outputs
 
-        return cast(_F, wrapper)
+        return wrapper  # type: ignore[return-value]
 
     @staticmethod
     def set_typecheck_enabled(enabled: bool = True) -> None:
