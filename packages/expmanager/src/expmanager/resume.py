@@ -115,7 +115,7 @@ def find_resume_checkpoint(
     return last[0]
 
 
-def check_resume(  # noqa: PLR0917 - NeMo's signature
+def check_resume(
     trainer: Any,
     log_dir: str | Path,
     resume_if_exists: bool = False,
