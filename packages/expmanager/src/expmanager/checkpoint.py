@@ -1,0 +1,401 @@
+"""``NeMoModelCheckpoint``: Lightning's ``ModelCheckpoint`` made NeMo's.
+
+NeMo's file names and ``.nemo`` files, atomic writes, and a ledger that survives resumes:
+
+- Every ``.ckpt`` and ``.nemo`` is written to a hidden temp sibling and moved into place atomically, so a
+  process killed mid-save leaves the previous files intact; :meth:`setup` deletes the leftovers.
+- ``-last.ckpt`` is written as Lightning's "last" checkpoint; ``-end.ckpt`` when ``fit`` finishes.
+- A JSON ledger (:mod:`expmanager.ledger`) records every saved file with step, epoch and metric; a resumed
+  run rebuilds its top-k from it.
+- ``.nemo`` files are written through the model's ``save_to(path)`` (duck typing: any LightningModule with
+  that method), on global rank 0 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import inspect
+import logging
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from expmanager._io import PARTIAL_MARK, UNFINISHED_SUFFIX, partial_path, publish
+from expmanager.ledger import Ledger
+
+__all__ = ["NeMoModelCheckpoint", "UNFINISHED_SUFFIX", "ema_twin"]
+
+log = logging.getLogger("expmanager")
+
+
+def _ema_callback(trainer: pl.Trainer) -> Any:
+    from expmanager.ema import EMA  # noqa: PLC0415 - ema imports this module's siblings; keep the cycle lazy
+
+    return next((cb for cb in trainer.callbacks if isinstance(cb, EMA)), None)  # type: ignore[attr-defined]
+
+
+def ema_twin(filepath: str | os.PathLike[str]) -> Path:
+    """The sibling that holds the averaged weights: ``x.ckpt`` -> ``x-EMA.ckpt``."""
+    path = Path(filepath)
+    return path.with_name(f"{path.stem}-EMA{path.suffix}")
+
+
+class NeMoModelCheckpoint(ModelCheckpoint):
+    """NeMo's checkpoint callback.
+
+    Args:
+        always_save_nemo: also write the ``.nemo`` whenever a checkpoint is saved (with ``save_best_model``:
+            only when the best checkpoint changed).
+        save_nemo_on_train_end: write the ``.nemo`` when ``fit`` finishes.
+        save_best_model: at train end, load the best checkpoint's weights into the model before the ``.nemo``.
+        postfix: extension of the ``.nemo`` file (``dirpath/prefix + postfix``).
+        n_resume: the run resumes; rebuild top-k from the ledger and the files on disk in :meth:`setup`.
+        model_parallel_size: recorded for NeMo compatibility (tensor/pipeline parallel size).
+        prefix: the experiment name, used for the ``.nemo`` file name.
+        **kwargs: Lightning ``ModelCheckpoint`` arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        always_save_nemo: bool = False,
+        save_nemo_on_train_end: bool = True,
+        save_best_model: bool = False,
+        postfix: str = ".nemo",
+        n_resume: bool = False,
+        model_parallel_size: int | None = None,
+        prefix: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.always_save_nemo = always_save_nemo
+        self.save_nemo_on_train_end = save_nemo_on_train_end
+        self.save_best_model = save_best_model
+        self.postfix = postfix
+        self.n_resume = n_resume
+        self.model_parallel_size = model_parallel_size
+        self.prefix = prefix or ""
+        # Per instance, not class-wide as in NeMo: two callbacks in one process keep their own names.
+        base = self.filename or "{epoch}-{step}"
+        self.CHECKPOINT_NAME_LAST = base + "-last"
+        self.CHECKPOINT_NAME_END = base + "-end"
+        self.end_model_path = ""
+        self.nemo_path = ""
+        self._trainer: pl.Trainer | None = None
+        self._last_best_for_nemo = ""
+        self._warned_no_save_to = False
+        # the StatelessTimer keeps this much time in reserve for the final save
+        self.longest_save_seconds = 0.0
+        self._last_step_of_last = -1
+
+    # ------------------------------------------------------------------------------------------ setup/resume
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger of this callback's checkpoint directory."""
+        assert self.dirpath is not None
+        return Ledger(self.dirpath)
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Resolve the directory, remove leftovers of interrupted saves and, on resume, rebuild top-k."""
+        super().setup(trainer, pl_module, stage)
+        self._trainer = trainer
+        if trainer.is_global_zero and self.dirpath and Path(self.dirpath).is_dir():
+            self._remove_leftovers(Path(self.dirpath))
+        trainer.strategy.barrier("NeMoModelCheckpoint.setup")
+        if self.n_resume:
+            self._rebuild_top_k(trainer)
+
+    def _ModelCheckpoint__warn_if_dir_not_empty(self, dirpath: Any) -> None:
+        """Lightning warns about a non-empty directory; a resumed run expects one, so only log otherwise."""
+        if (
+            not self.n_resume
+            and self.save_top_k != 0
+            and Path(str(dirpath)).is_dir()
+            and any(p for p in Path(str(dirpath)).iterdir() if not p.name.startswith("."))
+        ):
+            log.warning("Checkpoint directory %s exists and is not empty.", dirpath)
+
+    @staticmethod
+    def _remove_leftovers(directory: Path) -> None:
+        """Delete temp files of killed saves and NeMo's ``-unfinished`` markers with what they mark."""
+        for leftover in directory.glob(f".*{PARTIAL_MARK}*"):
+            log.warning("Removing %s, left behind by an interrupted save.", leftover)
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        for marker in directory.glob(f"*{UNFINISHED_SUFFIX}"):
+            stem = marker.name[: -len(UNFINISHED_SUFFIX)]
+            for candidate in directory.glob(f"{glob.escape(stem)}*"):
+                if candidate != marker and candidate.is_file() and candidate.stem in (stem, f"{stem}-EMA"):
+                    log.warning("Removing %s: its save never finished (marker %s).", candidate, marker.name)
+                    candidate.unlink(missing_ok=True)
+            marker.unlink(missing_ok=True)
+
+    def _parse_metric(self, name: str) -> float | None:
+        if not self.monitor:
+            return None
+        match = re.search(re.escape(self.monitor) + r"=(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)", name)
+        return float(match.group(1)) if match else None
+
+    def _rebuild_top_k(self, trainer: pl.Trainer) -> None:
+        """Rebuild ``best_k_models`` from the ledger and the files on disk, and trim it to ``save_top_k``.
+
+        Rank 0 decides and broadcasts, so every rank keeps identical bookkeeping.
+        """
+        decided: dict[str, float] | None = None
+        if trainer.is_global_zero and self.dirpath:
+            decided = {}
+            directory = Path(self.dirpath)
+            entries = self.ledger.entries()
+            for name, entry in entries.items():
+                path = directory / name
+                if entry.get("kind") == "topk" and entry.get("metric") is not None and path.is_file():
+                    decided[str(path)] = float(entry["metric"])
+            # files of a NeMo run, or saved just before a crash that kept the ledger from being updated
+            for path in directory.glob(f"*{self.FILE_EXTENSION}"):
+                stem = path.stem
+                if stem.endswith(("-last", "-end", "-EMA")) or path.name in entries or str(path) in decided:
+                    continue
+                metric = self._parse_metric(path.name)
+                if metric is not None:
+                    decided[str(path)] = metric
+        decided = trainer.strategy.broadcast(decided, src=0)
+        if not decided:
+            return
+        reverse = self.mode == "max"
+        ranked = sorted(decided.items(), key=lambda kv: kv[1], reverse=reverse)
+        if self.save_top_k != -1 and len(ranked) > self.save_top_k:
+            for stale, _ in ranked[self.save_top_k :]:
+                log.info("Removing %s: it is no longer in the top %d.", stale, self.save_top_k)
+                self._remove_checkpoint(trainer, stale)
+            ranked = ranked[: self.save_top_k]
+        self.best_k_models = {path: torch.tensor(value) for path, value in ranked}
+        self.best_model_path, best = ranked[0]
+        self.best_model_score = torch.tensor(best)
+        if self.save_top_k != -1 and len(ranked) == self.save_top_k:
+            self.kth_best_model_path, kth = ranked[-1]
+            self.kth_value = torch.tensor(kth)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Lightning's restore, then the ledger (the files on disk are the truth) wins for top-k."""
+        super().load_state_dict(state_dict)
+        if self._trainer is not None:
+            self._rebuild_top_k(self._trainer)
+
+    # ------------------------------------------------------------------------------------------ saving
+
+    def _metric_now(self, trainer: pl.Trainer) -> Any:
+        return trainer.callback_metrics.get(self.monitor) if self.monitor else None
+
+    def _kind(self, filepath: str) -> str:
+        stem = Path(filepath).stem
+        if stem.endswith("-end"):
+            return "end"
+        if filepath == self.last_model_path or stem.endswith("-last"):
+            return "last"
+        return "topk"
+
+    def _write_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        """``trainer.save_checkpoint`` into a temp sibling, then publish it atomically (rank 0)."""
+        started = time.monotonic()
+        tmp = partial_path(filepath)
+        trainer.save_checkpoint(str(tmp), self.save_weights_only)
+        if trainer.is_global_zero:
+            publish(tmp, filepath)
+        trainer.strategy.barrier("NeMoModelCheckpoint.publish")
+        self.longest_save_seconds = max(self.longest_save_seconds, time.monotonic() - started)
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        """Save atomically, record it in the ledger, write the EMA twin and (optionally) the ``.nemo``."""
+        self._write_checkpoint(trainer, filepath)
+        ema = _ema_callback(trainer)
+        if ema is not None and ema.initialized:
+            with ema.swapped(trainer.lightning_module):
+                self._write_checkpoint(trainer, str(ema_twin(filepath)))
+        kind = self._kind(filepath)
+        metric = self.best_k_models.get(filepath) if kind == "topk" else self._metric_now(trainer)
+        if trainer.is_global_zero:
+            self.ledger.record(
+                filepath,
+                kind,
+                step=trainer.global_step,
+                epoch=trainer.current_epoch,
+                metric=metric,
+                monitor=self.monitor,
+            )
+        self._last_global_step_saved = trainer.global_step
+        self._last_checkpoint_saved = filepath
+        if trainer.is_global_zero:
+            for logger in trainer.loggers:
+                logger.after_save_checkpoint(self)
+        if self.always_save_nemo and kind != "end":
+            if self.save_best_model:
+                if self.best_model_path and self.best_model_path != self._last_best_for_nemo:
+                    self._last_best_for_nemo = self.best_model_path
+                    self.save_nemo(trainer, trainer.lightning_module, self.best_model_path)
+            else:
+                self.save_nemo(trainer, trainer.lightning_module, filepath)
+
+    def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Any]) -> None:
+        """Lightning's top-k save, then ``-last`` even when this step did not make the top k.
+
+        Lightning 2.x refreshes ``last`` only when a top-k file was written at the same step, so after a few
+        epochs without improvement ``-last`` would lag behind and a resume would lose that progress.
+        """
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+        if self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_last_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict[str, Any]) -> None:
+        """Write ``-last`` at most once per global step."""
+        if not self.save_last:
+            return
+        if self._last_step_of_last == trainer.global_step and self.last_model_path:
+            return
+        super()._save_last_checkpoint(trainer, monitor_candidates)
+        self._last_step_of_last = trainer.global_step
+
+    def _should_remove_checkpoint(self, trainer: pl.Trainer, previous: str, current: str) -> bool:
+        """Any superseded file inside our directory may go, including the one this run resumed from.
+
+        Lightning keeps the resumed-from file; for ``-last`` that would leave two ``*last.ckpt`` files and
+        make the next resume ambiguous.
+        """
+        if previous == current or not self.dirpath:
+            return False
+        return Path(self.dirpath).absolute() in Path(previous).absolute().parents
+
+    def _remove_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        """Remove a checkpoint, its EMA twin and its ledger entry (rank 0)."""
+        super()._remove_checkpoint(trainer, filepath)
+        if trainer.is_global_zero:
+            ema_twin(filepath).unlink(missing_ok=True)
+            self.ledger.drop(filepath)
+
+    def save_last_now(self, trainer: pl.Trainer) -> str:
+        """Save a ``-last`` checkpoint at the current step unless one was just saved (preemption, timer).
+
+        Returns:
+            The path of the current ``-last`` checkpoint.
+        """
+        if self._last_step_of_last != trainer.global_step or not self.last_model_path:
+            saved_last = self.save_last
+            self.save_last = True
+            try:
+                self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            finally:
+                self.save_last = saved_last
+        return self.last_model_path
+
+    # ------------------------------------------------------------------------------------------ train end
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Write ``-last`` (if due), ``-end``, restore the best weights if asked, then the ``.nemo``."""
+        if getattr(trainer, "fast_dev_run", False):
+            return
+        super().on_train_end(trainer, pl_module)
+        candidates = self._monitor_candidates(trainer)
+        end_path = self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_END)
+        previous_end = self.end_model_path
+        self.end_model_path = end_path
+        self._write_checkpoint(trainer, end_path)
+        if trainer.is_global_zero:
+            self.ledger.record(
+                end_path,
+                "end",
+                step=trainer.global_step,
+                epoch=trainer.current_epoch,
+                metric=self._metric_now(trainer),
+                monitor=self.monitor,
+            )
+        if previous_end and previous_end != end_path and trainer.is_global_zero:
+            Path(previous_end).unlink(missing_ok=True)
+            self.ledger.drop(previous_end)
+        source = end_path
+        if self.save_best_model:
+            if self.best_model_path and Path(self.best_model_path).is_file():
+                state = torch.load(self.best_model_path, map_location="cpu", weights_only=True)
+                pl_module.load_state_dict(state["state_dict"])
+                source = self.best_model_path
+            else:
+                log.warning(
+                    "save_best_model is set but no best checkpoint exists; keeping the final weights."
+                )
+        if self.save_nemo_on_train_end:
+            self.save_nemo(trainer, pl_module, source)
+
+    def save_nemo(self, trainer: pl.Trainer, pl_module: pl.LightningModule, source: str) -> str | None:
+        """Write ``dirpath/prefix + postfix`` through ``pl_module.save_to`` (global rank 0, atomically).
+
+        The provenance (checkpoint file, step, epoch, metric) goes to the ledger, and to ``save_to`` as
+        ``provenance=`` when its signature has that keyword (nemo-archive records it in the manifest).
+        With EMA enabled the averaged weights are saved.
+
+        Returns:
+            The ``.nemo`` path, or None when the module has no ``save_to``.
+        """
+        save_to = getattr(pl_module, "save_to", None)
+        if not callable(save_to):
+            if not self._warned_no_save_to:
+                log.info("%s has no save_to(); no .nemo file is written.", type(pl_module).__name__)
+                self._warned_no_save_to = True
+            return None
+        assert self.dirpath is not None
+        final = Path(self.dirpath) / f"{self.prefix}{self.postfix}"
+        ema = _ema_callback(trainer)
+        if trainer.is_global_zero:
+            entry = self.ledger.get(source) or {}
+            provenance = {
+                "checkpoint": Path(source).name,
+                "step": int(entry.get("step", trainer.global_step)),
+                "epoch": int(entry.get("epoch", trainer.current_epoch)),
+                "monitor": self.monitor,
+                "metric": entry.get("metric"),
+                "ema": bool(ema is not None and ema.initialized),
+            }
+            kwargs: dict[str, Any] = {}
+            if _accepts_keyword(save_to, "provenance"):
+                kwargs["provenance"] = provenance
+            tmp = final.with_name(f".{final.stem}{PARTIAL_MARK}{os.getpid()}{self.postfix}")
+            ctx = ema.swapped(pl_module) if ema is not None and ema.initialized else contextlib.nullcontext()
+            with ctx:
+                save_to(str(tmp), **kwargs)
+            publish(tmp, final)
+            self.ledger.record(
+                final,
+                "nemo",
+                step=int(entry.get("step", trainer.global_step)),
+                epoch=int(entry.get("epoch", trainer.current_epoch)),
+                metric=entry.get("metric"),
+                monitor=self.monitor,
+                provenance=provenance,
+            )
+        trainer.strategy.barrier("NeMoModelCheckpoint.save_nemo")
+        self.nemo_path = str(final)
+        return self.nemo_path
+
+    def state_dict(self) -> dict[str, Any]:
+        """Lightning's state plus the ``-end`` path."""
+        state = super().state_dict()
+        state["end_model_path"] = self.end_model_path
+        return state
+
+
+def _accepts_keyword(func: Any, name: str) -> bool:
+    """Whether ``func`` has a parameter called ``name`` (``**kwargs`` alone does not count)."""
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    param = parameters.get(name)
+    return param is not None and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)

@@ -1,0 +1,76 @@
+"""The exceptions exp_manager raises.
+
+NeMo's class names are kept (``NeMoBaseException``, ``NotFoundError``, ``LoggerMisconfigurationError``,
+``CheckpointMisconfigurationError``) so that ``except`` clauses written against NeMo keep working. Every
+exception carries its text both in ``str(exc)`` and in ``exc.message`` (NeMo only set the latter).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NeMoBaseException",
+    "ExpManagerError",
+    "ConfigError",
+    "NotFoundError",
+    "LoggerMisconfigurationError",
+    "CheckpointMisconfigurationError",
+    "ResumeError",
+    "MissingPackageError",
+]
+
+
+class NeMoBaseException(Exception):
+    """Root of every exception raised by expmanager (NeMo's name for it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# The package-specific name for the same root; both spellings work in ``except`` clauses.
+ExpManagerError = NeMoBaseException
+
+
+class ConfigError(NeMoBaseException, ValueError):
+    """The exp_manager configuration has unknown keys, wrong types or settings that contradict each other.
+
+    Subclasses ``ValueError`` because NeMo raised ``ValueError`` (or an omegaconf error) for these cases.
+    """
+
+
+class NotFoundError(NeMoBaseException):
+    """``resume_if_exists`` found no checkpoint and ``resume_ignore_no_checkpoint`` is False."""
+
+
+class LoggerMisconfigurationError(NeMoBaseException):
+    """The trainer's logger setup clashes with what exp_manager was asked to create."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message
+            + " You can disable lightning's trainer from creating a logger by passing logger=False to its "
+            "constructor."
+        )
+
+
+class CheckpointMisconfigurationError(NeMoBaseException):
+    """The trainer's checkpointing clashes with the checkpoint callback exp_manager was asked to create."""
+
+
+class ResumeError(NeMoBaseException, ValueError):
+    """The checkpoints found for ``resume_if_exists`` are ambiguous, or the run already finished.
+
+    Subclasses ``ValueError`` because NeMo raised ``ValueError`` in these cases.
+    """
+
+
+class MissingPackageError(NeMoBaseException, ImportError):
+    """An optional feature was switched on but the package it needs is not installed."""
+
+    def __init__(self, feature: str, package: str, extra: str | None = None) -> None:
+        hint = f"pip install 'expmanager[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(
+            f"{feature} was requested but the package {package!r} is not installed. Install it ({hint}) or "
+            f"switch {feature} off."
+        )
+        self.package = package
