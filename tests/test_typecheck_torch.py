@@ -42,7 +42,8 @@ def test_semantic_check_between_modules():
         model(x=logits)
 
 
-@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")
+# the category is DeprecationWarning on torch 2.11 and FutureWarning on 2.15
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 def test_torchscript_compiles_the_undecorated_forward():
     model = Classifier().eval()
     scripted = torch.jit.script(model)
