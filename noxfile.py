@@ -269,5 +269,13 @@ def build(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def ci(session: nox.Session) -> None:
     """Everything CI runs: lint, typecheck, every member's tests, integration, isolated installs, build."""
-    for name in ("lint", "typecheck", "tests", "integration", "isolated", "build"):
+    # A parametrized session must be notified by its full name: notifying "tests" queues one of them only.
+    for name in (
+        "lint",
+        "typecheck",
+        *(f"tests(package='{member}')" for member in MEMBER_IDS),
+        "integration",
+        *(f"isolated(package='{member}')" for member in MEMBER_IDS),
+        "build",
+    ):
         session.notify(name)
