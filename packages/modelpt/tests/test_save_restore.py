@@ -321,8 +321,11 @@ def test_push_to_hub_and_from_pretrained_round_trip(tmp_path, ref_nemo, empty_hf
     model = RefSmallModel.restore_from(str(ref_nemo), map_location="cpu")
     url = model.push_to_hf_hub("nemo-tester/ref_small")
     assert url.endswith("/nemo-tester/ref_small/tree/main")
-    assert callable(RefSmallModel.search_huggingface_models)
-    assert RefSmallModel.get_hf_model_filter()["filter"] == ["nemo"]
+    model_filter = RefSmallModel.get_hf_model_filter()
+    assert model_filter["filter"] == ["nemo"]
+    model_filter["author"] = "nemo-tester"
+    found = [info.id for info in RefSmallModel.search_huggingface_models(model_filter)]
+    assert found == ["nemo-tester/ref_small"]
     pulled = RefSmallModel.from_pretrained("nemo-tester/ref_small", map_location="cpu")
     x = torch.tensor(REF_X)
     assert torch.allclose(pulled.eval()(x=x), torch.tensor(REF_OUT), atol=1e-7)
