@@ -487,3 +487,13 @@ def test_checks_are_skipped_while_torch_compiles(monkeypatch):
 def test_list_axes_declarations_check_rank_of_tensor_part():
     spec = NeuralType((AxisType(AxisKind.Batch, is_list=True), AxisType(AxisKind.Time)), ChannelType())
     Echo({"x": spec}, None)(x=Shaped(4, 10))
+
+
+def test_rank_is_read_from_ndim_when_there_is_no_shape():
+    class OnlyNdim:
+        ndim = 3
+
+    with pytest.raises(TypeError, match=r"Input shape mismatch for 'x'.*has 3 dimensions\.$"):
+        Module().forward(x=OnlyNdim())
+    with pytest.raises(TypeError, match="Output shape mismatch"):
+        Echo(None, {"y": LOGITS_BD})(result=OnlyNdim())

@@ -200,16 +200,26 @@ def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) ->
         )
 
 
-def _check_rank(where: str, kind: str, name: str, declared: NeuralType, value: Any) -> None:
-    """Raise unless ``value`` (if it has a shape) has as many dimensions as ``declared`` has axes."""
+def _ndim(value: Any) -> int | None:
+    """The number of dimensions of an array-like (``ndim``, else ``len(shape)``), or None."""
+    ndim = getattr(value, "ndim", None)
+    if type(ndim) is int:
+        return ndim
     shape = getattr(value, "shape", None)
-    if shape is None or declared.axes is None:
+    return None if shape is None else len(shape)
+
+
+def _check_rank(where: str, kind: str, name: str, declared: NeuralType, value: Any) -> None:
+    """Raise unless ``value`` (if array-like) has as many dimensions as ``declared`` has axes."""
+    ndim = _ndim(value)
+    if ndim is None or declared.axes is None:
         return
-    if len(shape) != len(declared.axes):
+    if ndim != len(declared.axes):
+        shape = getattr(value, "shape", None)
         raise TypeError(
             f"{kind} shape mismatch for {name!r} {_describe(where)}: the declared type has "
-            f"{len(declared.axes)} axes {declared.axes}, the value has {len(shape)} dimensions "
-            f"(shape {tuple(shape)})."
+            f"{len(declared.axes)} axes {declared.axes}, the value has {ndim} dimensions"
+            + (f" (shape {tuple(shape)})." if shape is not None else ".")
         )
 
 
@@ -266,10 +276,14 @@ def _validate_inputs(where: str, types: Mapping[str, Any], kwargs: dict[str, Any
             received = getattr(value, "neural_type", None)
             if received is not None and declared._compare_cached(received) not in _ACCEPTED:
                 _check_semantics(where, name, declared, value)
-        shape = getattr(value, "shape", None)
-        if shape is not None:
+        # ``ndim`` (tensors, arrays) is cheaper than building a shape; anything else with a shape works too.
+        ndim = getattr(value, "ndim", None)
+        if type(ndim) is not int:
+            shape = getattr(value, "shape", None)
+            ndim = None if shape is None else len(shape)
+        if ndim is not None:
             axes = declared.axes
-            if axes is not None and len(shape) != len(axes):
+            if axes is not None and ndim != len(axes):
                 _check_rank(where, "Input", name, declared, value)
         elif isinstance(value, _CONTAINERS):
             expected = -1 if ignore else depth
@@ -310,9 +324,14 @@ def _attach_outputs(where: str, types: Mapping[str, Any], outputs: Any, ignore: 
             outputs.neural_type = declared
         except Exception:
             pass
-        shape = getattr(outputs, "shape", None)
-        if shape is not None and declared.axes is not None and len(shape) != len(declared.axes):
-            _check_rank(where, "Output", name, declared, outputs)
+        axes = declared.axes
+        if axes is not None:
+            ndim = getattr(outputs, "ndim", None)
+            if type(ndim) is not int:
+                shape = getattr(outputs, "shape", None)
+                ndim = None if shape is None else len(shape)
+            if ndim is not None and ndim != len(axes):
+                _check_rank(where, "Output", name, declared, outputs)
         return
     meta = TypecheckMetadata(types, ignore)
     n_out, n_declared = len(outputs), len(meta.names)
