@@ -1,33 +1,33 @@
-"""``nemo.core``: NeMo's core API, re-exported from the nemo-core packages.
+"""``nemo.core``: NeMo's core API (``ModelPT``, ``NeuralModule``, neural types, ``typecheck``), loaded on first use.
 
-Attributes are resolved lazily so that ``import nemo.core`` does not import torch.
+The neural types are re-exported as in NeMo (``from nemo.core import NeuralType, ChannelType``); they are
+torch-free. Classes that need torch or Lightning are imported when first touched.
 """
 
-from __future__ import annotations
+from nemo._lazy import attach
+from neural_types import axes as _axes
+from neural_types import comparison as _comparison
+from neural_types import elements as _elements
+from neural_types import neural_type as _neural_type
+from neural_types.axes import *  # noqa: F403
+from neural_types.comparison import *  # noqa: F403
+from neural_types.elements import *  # noqa: F403
+from neural_types.neural_type import *  # noqa: F403
 
-import importlib
-from typing import Any
-
-# attribute -> module that defines it
-_LAZY: dict[str, str] = {
-    "NeuralType": "neural_types",
-    "NeuralTypeComparisonResult": "neural_types",
+_EXPORTS = {
+    "ModelPT": "modelpt",
+    "NeuralModule": "modelpt",
+    "Serialization": "modelpt",
+    "FileIO": "modelpt",
+    "Model": "modelpt",
+    "PretrainedModelInfo": "modelpt",
+    "Exportable": "modelpt",
+    "ExportFormat": "modelpt",
+    "AccessMixin": "modelpt",
+    "SaveRestoreConnector": "modelpt",
     "Typing": "neural_types",
     "typecheck": "neural_types",
     "is_typecheck_enabled": "neural_types",
 }
-
-__all__ = ["NeuralType", "NeuralTypeComparisonResult", "Typing", "is_typecheck_enabled", "typecheck"]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nemo.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__all__ = [*_EXPORTS, *_axes.__all__, *_comparison.__all__, *_elements.__all__, *_neural_type.__all__]  # noqa: PLE0604
+__getattr__, __dir__ = attach(__name__, _EXPORTS)

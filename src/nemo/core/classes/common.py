@@ -1,0 +1,14 @@
+"""``nemo.core.classes.common``: typing, serialization and file IO base classes."""
+
+from modelpt import FileIO, Model, PretrainedModelInfo, Serialization
+from neural_types import Typing, is_typecheck_enabled, typecheck
+
+__all__ = [
+    "FileIO",
+    "Model",
+    "PretrainedModelInfo",
+    "Serialization",
+    "Typing",
+    "is_typecheck_enabled",
+    "typecheck",
+]

@@ -1,0 +1,1 @@
+"""``nemo.core.connectors``: save/restore connectors."""

@@ -1,0 +1,1 @@
+"""``nemo.utils``: experiment management and application state."""
