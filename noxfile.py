@@ -55,21 +55,15 @@ class Member:
         return self.name.replace("-", "_")
 
 
-def _read_version(path: Path, meta: dict) -> str:
-    if "version" in meta:
-        return str(meta["version"])
-    # hatch reads ``__version__ = "x.y.z"`` from the file named in [tool.hatch.version]
-    version_file = path / meta_tool(path)["path"]
+def _read_version(path: Path, pyproject: dict) -> str:
+    """The member's version: static, or hatch's ``__version__`` from the file named in [tool.hatch.version]."""
+    if "version" in pyproject["project"]:
+        return str(pyproject["project"]["version"])
+    version_file = path / pyproject["tool"]["hatch"]["version"]["path"]
     for line in version_file.read_text(encoding="utf-8").splitlines():
         if line.startswith("__version__"):
             return line.split("=", 1)[1].strip().strip("\"'")
     raise RuntimeError(f"{version_file} defines no __version__")
-
-
-def meta_tool(path: Path) -> dict:
-    """The member's ``[tool.hatch.version]`` table."""
-    data = tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    return data["tool"]["hatch"]["version"]
 
 
 def discover_members() -> list[Member]:
@@ -77,14 +71,15 @@ def discover_members() -> list[Member]:
     members = []
     for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
         path = pyproject.parent
-        meta = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        meta = data["project"]
         packages = [p.name for p in (path / "src").iterdir() if (p / "__init__.py").exists()]
         if len(packages) != 1:
             raise RuntimeError(f"{path}/src must hold exactly one import package, found {packages}")
         members.append(
             Member(
                 name=meta["name"],
-                version=_read_version(path, meta),
+                version=_read_version(path, data),
                 import_name=packages[0],
                 path=path,
                 private="Private :: Do Not Upload" in meta.get("classifiers", []),
@@ -124,8 +119,6 @@ def _forbidden_imports(import_name: str) -> list[str]:
         if contract.get("type") == "forbidden" and import_name in contract["source_modules"]:
             forbidden.update(m for m in contract["forbidden_modules"] if "." not in m)
     forbidden.discard(import_name)
-    # Modules that share the repository but are not installed in an isolated venv would pass trivially; they
-    # are kept, since importing them must fail or not happen either way.
     return sorted(forbidden)
 
 

@@ -9,17 +9,45 @@ tensors are packed together so the Python overhead per ``_foreach`` call is paid
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from typing import cast
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 
-__all__ = ["CHUNK_NUMEL", "blocks", "grads_of", "group_by_device_dtype"]
+__all__ = [
+    "CHUNK_NUMEL",
+    "blocks",
+    "evaluate_closure",
+    "grads_of",
+    "group_by_device_dtype",
+    "params_with_grads",
+]
 
 #: Elements per block: 256 Ki fp32 elements (1 MiB) per buffer keeps the 4-6 buffers of a step in cache; on
 #: the 2-core reference machine it beat 64 Ki, 128 Ki and whole tensors (benchmarks/optimizers.py).
 CHUNK_NUMEL = 1 << 18
+
+
+def evaluate_closure(closure: Callable[[], float] | None) -> float | None:
+    """Run an optimizer's closure with gradients enabled (``step`` itself runs under ``no_grad``)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
+def params_with_grads(group: dict[str, Any], owner: str) -> list[Tensor]:
+    """The group's parameters that have a gradient.
+
+    Raises:
+        RuntimeError: A gradient is sparse; checked before any state is touched.
+    """
+    params = [p for p in group["params"] if p.grad is not None]
+    for p in params:
+        if cast(Tensor, p.grad).is_sparse:
+            raise RuntimeError(f"{owner} does not support sparse gradients.")
+    return params
 
 
 def grads_of(params: Sequence[Tensor]) -> list[Tensor]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import grads_of, group_by_device_dtype
+from optim_registry._foreach import evaluate_closure, grads_of, group_by_device_dtype, params_with_grads
 
 __all__ = ["Adafactor"]
 
@@ -119,17 +119,11 @@ class Adafactor(Optimizer):
         Raises:
             RuntimeError: A gradient is sparse.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = params_with_grads(group, "Adafactor")
             if not params:
                 continue
-            for p in params:
-                if cast(Tensor, p.grad).is_sparse:
-                    raise RuntimeError("Adafactor does not support sparse gradients.")
             self._update_group(params, group)
         return loss
 

@@ -16,7 +16,13 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
+from optim_registry._foreach import (
+    blocks,
+    evaluate_closure,
+    grads_of,
+    group_by_device_dtype,
+    params_with_grads,
+)
 from optim_registry.errors import BackendUnavailableError
 
 __all__ = ["Adan"]
@@ -127,19 +133,14 @@ class Adan(Optimizer):
         Returns:
             The closure's loss, or None.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         clip = self._clip_coefficient()
         for group in self.param_groups:
             group["step"] = group.get("step", 0) + 1
-            params = [p for p in group["params"] if p.grad is not None]
+            params = params_with_grads(group, "Adan")
             if not params:
                 continue
             for p in params:
-                if cast(Tensor, p.grad).is_sparse:
-                    raise RuntimeError("Adan does not support sparse gradients.")
                 state = self.state[p]
                 if "exp_avg" not in state:
                     state["exp_avg"] = torch.zeros_like(p)

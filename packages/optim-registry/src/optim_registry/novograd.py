@@ -8,13 +8,19 @@ NeMo, ``p.grad`` is left untouched by a step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import blocks, grads_of, group_by_device_dtype
+from optim_registry._foreach import (
+    blocks,
+    evaluate_closure,
+    grads_of,
+    group_by_device_dtype,
+    params_with_grads,
+)
 
 __all__ = ["Novograd"]
 
@@ -114,17 +120,12 @@ class Novograd(Optimizer):
         Raises:
             RuntimeError: A gradient is sparse.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = params_with_grads(group, "Novograd")
             if not params:
                 continue
             for p in params:
-                if cast(Tensor, p.grad).is_sparse:
-                    raise RuntimeError("Novograd does not support sparse gradients.")
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from optim_registry._foreach import blocks, group_by_device_dtype
+from optim_registry._foreach import blocks, evaluate_closure, group_by_device_dtype, params_with_grads
 
 __all__ = ["RAdam"]
 
@@ -72,19 +72,14 @@ class RAdam(Optimizer):
         Raises:
             RuntimeError: A gradient is sparse.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
+            params = params_with_grads(group, "RAdam")
             if not params:
                 continue
             masters, grads = [], []
             for p in params:
                 grad = cast(Tensor, p.grad)
-                if grad.is_sparse:
-                    raise RuntimeError("RAdam does not support sparse gradients.")
                 master = p.float() if p.dtype in _HALF else p
                 state = self.state[p]
                 if not state:
