@@ -167,7 +167,7 @@ def tests(session: nox.Session, package: str) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """The root tests/ against the whole workspace (the meta-package's import paths and end-to-end runs)."""
-    _sync(session, "--all-packages", "--group", "dev")
+    _sync(session, "--all-packages", "--group", "dev", "--group", "examples")
     session.run("pytest", "tests", *session.posargs)
 
 

@@ -1,4 +1,4 @@
-"""A small convolutional ``ModelPT`` that classifies scikit-learn's bundled 8×8 handwritten digits.
+"""A small convolutional ``ModelPT`` that classifies scikit-learn's bundled 8x8 handwritten digits.
 
 Written only against NeMo's public API (``nemo.core``), as user code would be. The data needs no download:
 ``sklearn.datasets.load_digits`` ships with scikit-learn. The train/validation/test split is drawn once from
@@ -65,7 +65,7 @@ class DigitsClassifier(ModelPT, Exportable):
             nn.ReLU(),
             nn.Conv2d(channels, 2 * channels, kernel_size=3, padding=1),
             nn.ReLU(),
-            nn.MaxPool2d(2),  # 8×8 → 4×4
+            nn.MaxPool2d(2),  # 8x8 → 4x4
             nn.Flatten(),
         )
         self.decoder = nn.Sequential(
@@ -92,7 +92,7 @@ class DigitsClassifier(ModelPT, Exportable):
         return self.decoder(self.encoder(images))
 
     def input_example(self, max_batch: int = 4, max_dim: int = 8) -> tuple[torch.Tensor]:
-        """A batch of real-sized images (8×8), used by ``export()`` to trace the graph."""
+        """A batch of real-sized images (8x8), used by ``export()`` to trace the graph."""
         return (torch.rand(max_batch, 1, 8, 8, device=self.device),)
 
     # ---------------------------------------------------------------- data
@@ -100,7 +100,9 @@ class DigitsClassifier(ModelPT, Exportable):
         if ds_cfg.split not in SPLITS:
             raise ValueError(f"dataset split must be one of {SPLITS}; got {ds_cfg.split!r}")
         split = self.cfg.split
-        images, labels = digits_split(int(split.seed), float(split.validation), float(split.test))[ds_cfg.split]
+        images, labels = digits_split(int(split.seed), float(split.validation), float(split.test))[
+            ds_cfg.split
+        ]
         dataset = TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
         generator = torch.Generator().manual_seed(int(split.seed))  # the same shuffle order on every run
         return DataLoader(

@@ -35,7 +35,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from nemo.core.config import hydra_runner  # noqa: E402
 
-# ruff: noqa: UP007, UP045 - OmegaConf reads Optional[...] annotations on Python 3.10
+# ruff: noqa: UP045 - OmegaConf reads Optional[...] annotations on Python 3.10
 
 
 @dataclass
@@ -127,20 +127,23 @@ def main(cfg: DictConfig) -> dict[str, Any]:
 
     import lightning.pytorch as pl
     import numpy as np
-    import onnxruntime
     import torch
-    from digits_model import DigitsClassifier, digits_split
 
+    from digits_model import DigitsClassifier, digits_split
     from nemo.utils.exp_manager import exp_manager
 
     # `lightning` prints to its own console handler; Hydra's root handler would print every line a second time.
     logging.getLogger("lightning").propagate = False
     pl.seed_everything(cfg.seed, verbose=False)
-    trainer_args = {k: v for k, v in OmegaConf.to_container(cfg.trainer, resolve=True).items() if v is not None}
+    trainer_args = {
+        k: v for k, v in OmegaConf.to_container(cfg.trainer, resolve=True).items() if v is not None
+    }
     trainer = pl.Trainer(**trainer_args)
     log_dir = exp_manager(trainer, cfg.get("exp_manager"))
     model = DigitsClassifier(cfg=cfg.model, trainer=trainer)
-    print(f"DigitsClassifier: {model.num_weights:,} parameters; training on {trainer.accelerator.__class__.__name__}")
+    print(
+        f"DigitsClassifier: {model.num_weights:,} parameters; training on {trainer.accelerator.__class__.__name__}"
+    )
     trainer.fit(model)
 
     # exp_manager writes the .nemo when fit ends; without it (fast_dev_run, no checkpoint callback) save here.
@@ -154,45 +157,38 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     eval_split = "test" if cfg.model.get("test_ds") is not None else "validation"
     split = cfg.model.split
     images, labels = digits_split(int(split.seed), float(split.validation), float(split.test))[eval_split]
-    inputs = torch.from_numpy(images)
     model = model.cpu().eval()
     with torch.no_grad():
-        trained_logits = model(images=inputs)
-    _write_atomically(
-        out_dir / "predictions.npz",
-        lambda tmp: np.savez(open(tmp, "wb"), images=images, labels=labels, logits=trained_logits.numpy()),  # noqa: SIM115
-    )
+        trained_logits = model(images=torch.from_numpy(images))
 
-    restored = DigitsClassifier.restore_from(str(nemo_path), map_location="cpu")
-    restored.eval()
+    def write_predictions(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, images=images, labels=labels, logits=trained_logits.numpy())
+
+    _write_atomically(out_dir / "predictions.npz", write_predictions)
+
+    restored = DigitsClassifier.restore_from(str(nemo_path), map_location="cpu").eval()
     with torch.no_grad():
-        restored_logits = restored(images=inputs)
+        restored_logits = restored(images=torch.from_numpy(images))
     if not torch.equal(restored_logits, trained_logits):
         diff = (restored_logits - trained_logits).abs().max().item()
-        raise RuntimeError(f"the model restored from {nemo_path} differs from the trained model by {diff:.3g}")
+        raise RuntimeError(
+            f"the model restored from {nemo_path} differs from the trained model by {diff:.3g}"
+        )
 
     test_metrics: dict[str, float] = {}
     if cfg.model.get("test_ds") is not None:
         restored.setup_test_data(cfg.model.test_ds)
         test_metrics = {k: float(v) for k, v in trainer.test(restored, verbose=False)[0].items()}
     else:
-        print("model.test_ds is not set: skipping evaluation on the test split (checks use the validation split)")
+        print(
+            "model.test_ds is not set: skipping evaluation on the test split (checks use the validation split)"
+        )
 
     onnx_path, onnx_diff = None, None
     if cfg.export.onnx:
-        restored = restored.cpu().eval()
         onnx_path = out_dir / f"{cfg.name}.onnx"
-        restored.export(str(onnx_path))
-        session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        (onnx_logits,) = session.run(None, {"images": images})
-        onnx_diff = float(np.abs(onnx_logits - restored_logits.numpy()).max())
-        # Relative to the logits' scale (at least 1): float32 kernels differ in their last bits, not more.
-        scale = max(1.0, float(restored_logits.abs().max()))
-        if onnx_diff > cfg.export.tolerance * scale:
-            raise RuntimeError(
-                f"onnxruntime's logits from {onnx_path} differ from PyTorch's by {onnx_diff:.3g} (largest "
-                f"|logit| {scale:.3g}); export.tolerance allows {cfg.export.tolerance} × max(1, largest |logit|)"
-            )
+        onnx_diff = _export_and_check_onnx(restored.cpu().eval(), onnx_path, images, cfg.export.tolerance)
 
     summary = {
         "test_accuracy": test_metrics.get("test_acc"),
@@ -216,6 +212,32 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     return summary
 
 
+def _export_and_check_onnx(model: Any, path: Path, images: Any, tolerance: float) -> float:
+    """Export ``model`` to ONNX at ``path``, run it in onnxruntime on ``images``; return the largest difference.
+
+    Raises:
+        RuntimeError: onnxruntime's logits differ from PyTorch's by more than ``tolerance`` x max(1, |logit|).
+    """
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    model.export(str(path))
+    with torch.no_grad():
+        expected = model(images=torch.from_numpy(images)).numpy()
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"images": images})
+    diff = float(np.abs(got - expected).max())
+    # Relative to the logits' scale (at least 1): float32 kernels differ in their last bits, not more.
+    scale = max(1.0, float(np.abs(expected).max()))
+    if diff > tolerance * scale:
+        raise RuntimeError(
+            f"onnxruntime's logits from {path} differ from PyTorch's by {diff:.3g} (largest |logit| "
+            f"{scale:.3g}); export.tolerance allows {tolerance} x max(1, largest |logit|)"
+        )
+    return diff
+
+
 def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """The short report at the end of the job, with the ``.nemo``'s ``nemo-archive info``."""
     from nemo_archive.cli import main as nemo_archive
@@ -224,13 +246,17 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     lines = [
         "",
         "=" * 72,
-        f"test accuracy      {accuracy:.4f}" if accuracy is not None else "test accuracy      skipped (no model.test_ds)",
+        f"test accuracy      {accuracy:.4f}"
+        if accuracy is not None
+        else "test accuracy      skipped (no model.test_ds)",
         f"wall time          {summary['wall_time_s']:.1f} s ({summary['global_step']} training steps)",
         f"experiment dir     {summary['experiment_dir'] or 'none (exp_manager is off under fast_dev_run)'}",
         f".nemo              {summary['nemo']}  (restored: same predictions as the trained model)",
     ]
     if summary["onnx"]:
-        lines.append(f"ONNX               {summary['onnx']}  (onnxruntime max |diff| {summary['onnx_max_abs_diff']:.2e})")
+        lines.append(
+            f"ONNX               {summary['onnx']}  (onnxruntime max |diff| {summary['onnx_max_abs_diff']:.2e})"
+        )
     lines.append(f"summary            {out_dir / 'summary.json'}")
     if summary["experiment_dir"]:
         lines.append(f"TensorBoard        tensorboard --logdir {summary['experiment_dir']}")

@@ -35,7 +35,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         # Lightning 2.6 calls a torch pytree API that newer torch deprecates; raised inside Lightning.
         item.add_marker(
-            pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning")
+            pytest.mark.filterwarnings(
+                "ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning"
+            )
         )
         # The datasets are a few tensors in memory: loader worker processes would only slow them down.
         item.add_marker(

@@ -106,7 +106,9 @@ def test_digits_job_trains_saves_restores_tests_and_exports(tmp_path, monkeypatc
 
     session = ort.InferenceSession(summary["onnx"], providers=["CPUExecutionProvider"])
     (onnx_logits,) = session.run(None, {"images": reference["images"]})
-    np.testing.assert_allclose(onnx_logits, reference["logits"], atol=1e-4 * max(1.0, np.abs(onnx_logits).max()))
+    np.testing.assert_allclose(
+        onnx_logits, reference["logits"], atol=1e-4 * max(1.0, np.abs(onnx_logits).max())
+    )
 
 
 def test_digits_job_without_test_split_under_fast_dev_run(tmp_path):
@@ -119,7 +121,8 @@ def test_digits_job_without_test_split_under_fast_dev_run(tmp_path):
     assert summary["global_step"] == 1
     assert summary["experiment_dir"] is None  # exp_manager is off under fast_dev_run
     nemo = Path(summary["nemo"])
-    assert tmp_path in nemo.parents and nemo.is_file()  # saved by the job itself, under TMPDIR
+    assert tmp_path in nemo.parents  # saved by the job itself, under TMPDIR
+    assert nemo.is_file()
     assert not (tmp_path / "exp").exists()
 
 

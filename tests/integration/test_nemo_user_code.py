@@ -31,29 +31,34 @@ def tagger_cfg(vocab_file: str) -> dict:
     }
 
 
-def test_user_code_trains_saves_restores_and_exports(tmp_path):
+def make_trainer():
     import lightning.pytorch as pl
-    from nemo_user_code import ToyEncoder, ToyTagger, toy_data
+
+    return pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=18,  # 3 epochs of 6 batches
+        logger=False,  # exp_manager adds TensorBoard
+        enable_checkpointing=False,  # exp_manager adds its checkpoint callback
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+    )
+
+
+def test_user_code_trains_saves_restores_and_exports(tmp_path):
     from omegaconf import OmegaConf
 
     from nemo.utils.exp_manager import exp_manager
+    from nemo_user_code import ToyEncoder, ToyTagger, toy_data
 
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(WORDS) + "\n", encoding="utf-8")
     cfg = OmegaConf.create({"model": tagger_cfg(str(vocab))})
 
     torch.manual_seed(0)
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        max_steps=18,  # 3 epochs of 6 batches
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-    )
+    trainer = make_trainer()
     log_dir = exp_manager(
         trainer,
         {"exp_dir": str(tmp_path / "exp"), "name": "tagger", "checkpoint_callback_params": {"save_top_k": 1}},
@@ -62,8 +67,7 @@ def test_user_code_trains_saves_restores_and_exports(tmp_path):
     x_val, y_val = toy_data(2, 64, 6, 3)
     with torch.no_grad():
         before = model.eval()(x=x_val)
-    model.train()
-    trainer.fit(model)
+    trainer.fit(model.train())
 
     # Optimizer and schedule came from cfg.optim through setup_optimization / configure_optimizers.
     assert type(trainer.optimizers[0]).__name__ == "Novograd"
@@ -102,12 +106,16 @@ def test_user_code_trains_saves_restores_and_exports(tmp_path):
     with torch.no_grad():
         assert torch.equal(again.eval()(x=x_val), after)
 
-    onnx_path = tmp_path / "tagger.onnx"
+    check_onnx_export(restored, tmp_path / "tagger.onnx", x_val, after)
+
+
+def check_onnx_export(model, onnx_path, x, expected):
+    """Export with NeMo's ``export()`` and run the file in onnxruntime on a batch of another size."""
     # A ModelPT has no input_example() (as in NeMo, only NeuralModules do): the user passes one.
-    files, _ = restored.export(str(onnx_path), input_example=(x_val[:4],), check_trace=True)
+    files, _ = model.export(str(onnx_path), input_example=(x[:4],), check_trace=True)
     assert files == [str(onnx_path)]
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["x"]
     assert [o.name for o in session.get_outputs()] == ["logits"]
-    (onnx_logits,) = session.run(None, {"x": x_val.numpy()})  # batch 64: the batch axis is dynamic
-    assert torch.allclose(torch.from_numpy(onnx_logits), after, atol=1e-5)
+    (onnx_logits,) = session.run(None, {"x": x.numpy()})  # batch 64: the batch axis is dynamic
+    assert torch.allclose(torch.from_numpy(onnx_logits), expected, atol=1e-5)

@@ -22,9 +22,8 @@ REF_OUT = torch.tensor(
 
 
 def test_ref_small_restores_with_its_readme_class(tmp_path):
-    from nemo_user_code import RefSmallModel
-
     from nemo.core import ModelPT
+    from nemo_user_code import RefSmallModel
 
     model = RefSmallModel.restore_from(str(FIXTURES / "ref_small.nemo"), map_location="cpu")
     assert isinstance(model, ModelPT)
