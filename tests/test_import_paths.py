@@ -42,6 +42,20 @@ DOCUMENTED = [
     ("nemo.utils.exp_manager", "exp_manager", "expmanager"),
     ("nemo.utils.exp_manager", "ExpManagerConfig", "expmanager"),
     ("nemo.utils.app_state", "AppState", "modelpt"),
+    ("nemo.utils", "AppState", "modelpt"),
+    ("nemo.utils", "logging", "expmanager.nemo_logging"),
+    ("nemo.utils.nemo_logging", "Logger", "expmanager.nemo_logging"),
+    ("nemo.utils.nemo_logging", "LogMode", "expmanager.nemo_logging"),
+    ("nemo.utils.exceptions", "NeMoBaseException", "neural_types"),
+    ("nemo.utils.exceptions", "LightningNotInstalledException", "neural_types"),
+    ("nemo.utils.exp_manager", "NeMoModelCheckpoint", "expmanager"),
+    ("nemo.utils.callbacks", "NeMoModelCheckpoint", "expmanager"),
+    ("nemo.utils.callbacks", "PreemptionCallback", "expmanager"),
+    ("nemo.utils.callbacks", "EMA", "expmanager"),
+    ("nemo.utils.callbacks.nemo_model_checkpoint", "NeMoModelCheckpoint", "expmanager"),
+    ("nemo.utils.callbacks.preemption", "PreemptionCallback", "expmanager"),
+    ("nemo.constants", "NEMO_ENV_VARNAME_VERSION", "expmanager.constants"),
+    ("nemo.constants", "NEMO_ENV_CACHE_DIR", "expmanager.constants"),
 ]
 
 
@@ -65,8 +79,11 @@ def test_neural_types_paths_are_the_package_objects():
 def test_all_lists_only_resolvable_names():
     import nemo.core
     import nemo.core.classes
+    import nemo.utils
+    import nemo.utils.callbacks
+    import nemo.utils.exp_manager
 
-    for module in (nemo.core, nemo.core.classes):
+    for module in (nemo.core, nemo.core.classes, nemo.utils, nemo.utils.callbacks, nemo.utils.exp_manager):
         for name in module.__all__:
             assert getattr(module, name) is not None
         assert set(module.__all__) <= set(dir(module))
@@ -83,7 +100,9 @@ def test_importing_nemo_packages_does_not_import_torch_or_lightning():
     code = (
         "import sys\n"
         "import nemo, nemo.core, nemo.core.neural_types, nemo.core.classes, nemo.core.classes.mixins\n"
-        "import nemo.core.optim, nemo.core.config, nemo.utils\n"
+        "import nemo.core.optim, nemo.core.config, nemo.utils, nemo.utils.exp_manager, nemo.utils.callbacks\n"
+        "import nemo.constants, nemo.utils.exceptions\n"
+        "from nemo.utils import logging\n"
         "from nemo.core import NeuralType, ChannelType, typecheck, Typing\n"
         "heavy = {'torch', 'lightning', 'hydra', 'huggingface_hub'} & {m.split('.')[0] for m in sys.modules}\n"
         "assert not heavy, heavy\n"
@@ -92,3 +111,66 @@ def test_importing_nemo_packages_does_not_import_torch_or_lightning():
         "assert 'lightning' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nemo_constants_are_nemo_values():
+    import nemo.constants as c
+
+    assert c.NEMO_ENV_VARNAME_ENABLE_COLORING == "NEMO_ENABLE_COLORING"
+    assert c.NEMO_ENV_VARNAME_REDIRECT_LOGS_TO_STDERR == "NEMO_REDIRECT_LOGS_TO_STDERR"
+    assert c.NEMO_ENV_VARNAME_TESTING == "NEMO_TESTING"
+    assert c.NEMO_ENV_VARNAME_VERSION == "NEMO_EXPM_VERSION"
+    assert c.NEMO_ENV_CACHE_DIR == "NEMO_CACHE_DIR"
+    assert c.NEMO_ENV_DATA_STORE_CACHE_DIR == "NEMO_DATA_STORE_CACHE_DIR"
+    assert c.NEMO_ENV_DATA_STORE_CACHE_SHARED == "NEMO_DATA_STORE_CACHE_SHARED"
+
+
+def test_cache_dir_variable_is_the_one_modelpt_reads(tmp_path, monkeypatch):
+    from modelpt.pretrained import resolve_cache_dir
+    from nemo.constants import NEMO_ENV_CACHE_DIR
+
+    monkeypatch.setenv(NEMO_ENV_CACHE_DIR, str(tmp_path / "cache"))
+    assert resolve_cache_dir() == (tmp_path / "cache").resolve()
+
+
+def test_one_except_clause_catches_every_package_error():
+    import expmanager.errors
+    import modelpt.errors
+    from nemo.utils.exceptions import LightningNotInstalledException, NeMoBaseException
+
+    raised = [
+        expmanager.errors.NotFoundError("no checkpoint"),
+        expmanager.errors.ConfigError("bad key"),
+        modelpt.errors.RestoreError("no weights"),
+        modelpt.errors.ArtifactError("no file"),
+        LightningNotInstalledException("exp_manager"),
+    ]
+    for error in raised:
+        with pytest.raises(NeMoBaseException) as info:
+            raise error
+        assert str(info.value) == info.value.message != ""
+
+
+def test_nemo_utils_logging_prints_nemo_lines_and_feeds_exp_manager_files(tmp_path):
+    # A fresh process: the logger object is process-wide and installs its handlers when first imported.
+    code = (
+        "import sys\n"
+        "from nemo.utils import logging\n"
+        "from expmanager import logfiles\n"
+        "logging.info('hello from user code')\n"
+        "logging.warning('once only', mode=1)\n"
+        "logging.warning('once only', mode=1)\n"
+        f"logfiles.install_file_handlers(__import__('pathlib').Path({str(tmp_path)!r}), 0, 0)\n"
+        "logging.info('into the experiment log')\n"
+        "import logging as std\n"
+        "std.getLogger('modelpt.modelpt').info('a package message')\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("[NeMo I ")
+    assert "<string>:4] hello from user code" in done.stdout
+    assert done.stderr.count("once only") == 1
+    assert "a package message" in done.stdout
+    log = (tmp_path / "nemo_log_globalrank-0_localrank-0.txt").read_text()
+    assert "into the experiment log" in log
+    assert "a package message" in log

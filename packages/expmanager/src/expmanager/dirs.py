@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from expmanager._io import atomic_write_text
+from expmanager.constants import NEMO_ENV_VARNAME_VERSION
 from expmanager.errors import ConfigError, LoggerMisconfigurationError
 
 __all__ = [
@@ -28,7 +29,7 @@ log = logging.getLogger("expmanager")
 
 # Rank 0 exports the version it chose; processes spawned afterwards (Lightning's DDP launcher re-runs the
 # script) inherit it and land in the same directory. NeMo's variable name, so mixed setups agree.
-VERSION_ENV = "NEMO_EXPM_VERSION"
+VERSION_ENV = NEMO_ENV_VARNAME_VERSION
 _VERSION_DIR = re.compile(r"^version_(\d+)$")
 
 

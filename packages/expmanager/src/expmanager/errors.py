@@ -7,6 +7,8 @@ exception carries its text both in ``str(exc)`` and in ``exc.message`` (NeMo onl
 
 from __future__ import annotations
 
+from neural_types.errors import NeMoBaseException
+
 __all__ = [
     "NeMoBaseException",
     "ExpManagerError",
@@ -19,30 +21,26 @@ __all__ = [
 ]
 
 
-class NeMoBaseException(Exception):
-    """Root of every exception raised by expmanager (NeMo's name for it)."""
+class ExpManagerError(NeMoBaseException):
+    """Root of every exception raised by expmanager.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-# The package-specific name for the same root; both spellings work in ``except`` clauses.
-ExpManagerError = NeMoBaseException
+    A subclass of neural-types' ``NeMoBaseException``, the root shared with modelpt's errors, so
+    ``except NeMoBaseException`` catches the errors of either package.
+    """
 
 
-class ConfigError(NeMoBaseException, ValueError):
+class ConfigError(ExpManagerError, ValueError):
     """The exp_manager configuration has unknown keys, wrong types or settings that contradict each other.
 
     Subclasses ``ValueError`` because NeMo raised ``ValueError`` (or an omegaconf error) for these cases.
     """
 
 
-class NotFoundError(NeMoBaseException):
+class NotFoundError(ExpManagerError):
     """``resume_if_exists`` found no checkpoint and ``resume_ignore_no_checkpoint`` is False."""
 
 
-class LoggerMisconfigurationError(NeMoBaseException):
+class LoggerMisconfigurationError(ExpManagerError):
     """The trainer's logger setup clashes with what exp_manager was asked to create."""
 
     def __init__(self, message: str) -> None:
@@ -53,18 +51,18 @@ class LoggerMisconfigurationError(NeMoBaseException):
         )
 
 
-class CheckpointMisconfigurationError(NeMoBaseException):
+class CheckpointMisconfigurationError(ExpManagerError):
     """The trainer's checkpointing clashes with the checkpoint callback exp_manager was asked to create."""
 
 
-class ResumeError(NeMoBaseException, ValueError):
+class ResumeError(ExpManagerError, ValueError):
     """The checkpoints found for ``resume_if_exists`` are ambiguous, or the run already finished.
 
     Subclasses ``ValueError`` because NeMo raised ``ValueError`` in these cases.
     """
 
 
-class MissingPackageError(NeMoBaseException, ImportError):
+class MissingPackageError(ExpManagerError, ImportError):
     """An optional feature was switched on but the package it needs is not installed."""
 
     def __init__(self, feature: str, package: str, extra: str | None = None) -> None:

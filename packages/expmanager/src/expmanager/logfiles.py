@@ -1,7 +1,8 @@
 """Text log files in the experiment directory.
 
-- ``nemo_log_globalrank-{g}_localrank-{l}.txt``: each process's messages from the ``nemo`` and
-  ``expmanager`` loggers (INFO and up), limited to local rank 0 or global rank 0 on request.
+- ``nemo_log_globalrank-{g}_localrank-{l}.txt``: each process's messages from NeMo's logger
+  (``nemo_logger``, i.e. ``from nemo.utils import logging``) and nemo-core's package loggers (INFO and up),
+  limited to local rank 0 or global rank 0 on request.
 - ``lightning_logs.txt``: everything Lightning logs (global rank 0).
 - ``nemo_error_log.txt``: warnings and errors from all of them (global rank 0).
 
@@ -14,9 +15,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-__all__ = ["LIGHTNING_LOGGERS", "NEMO_LOGGERS", "install_file_handlers", "remove_file_handlers"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "LIGHTNING_LOGGERS",
+    "LOGGER_NAME",
+    "NEMO_LOGGERS",
+    "install_file_handlers",
+    "remove_file_handlers",
+]
 
-NEMO_LOGGERS = ("nemo", "expmanager")
+# NeMo's logger (expmanager.nemo_logging drives it) and the stdlib loggers of nemo-core's packages.
+LOGGER_NAME = "nemo_logger"
+LIBRARY_LOGGERS = ("neural_types", "nemo_archive", "optim_registry", "expmanager", "hf_io", "modelpt")
+NEMO_LOGGERS = ("nemo", LOGGER_NAME, *LIBRARY_LOGGERS)
 LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning_fabric")
 _FORMAT = logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s")
 _installed: list[tuple[logging.Logger, logging.Handler]] = []

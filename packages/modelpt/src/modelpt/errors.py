@@ -6,6 +6,10 @@ received, what was expected and how to fix it.
 
 from __future__ import annotations
 
+# The root shared by every package's errors (NeMo's name), so ``except NeMoBaseException`` catches modelpt's
+# and expmanager's errors alike.
+from neural_types.errors import NeMoBaseException
+
 __all__ = [
     "NeMoBaseException",
     "ModelPTError",
@@ -17,21 +21,6 @@ __all__ = [
     "ExportError",
     "MissingDependencyError",
 ]
-
-
-class NeMoBaseException(Exception):
-    """Base of every modelpt error (NeMo's name, so ``except NeMoBaseException`` keeps working).
-
-    Args:
-        message: What went wrong and how to fix it.
-    """
-
-    def __init__(self, message: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class ModelPTError(NeMoBaseException):

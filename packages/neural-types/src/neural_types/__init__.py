@@ -13,7 +13,13 @@ from neural_types import axes, comparison, elements, neural_type
 from neural_types.axes import AxisKind, AxisKindAbstract, AxisType
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.elements import *  # noqa: F403 - the element classes are the public API
-from neural_types.errors import NeuralPortNameMismatchError, NeuralPortNmTensorMismatchError, NeuralTypeError
+from neural_types.errors import (
+    LightningNotInstalledException,
+    NeMoBaseException,
+    NeuralPortNameMismatchError,
+    NeuralPortNmTensorMismatchError,
+    NeuralTypeError,
+)
 from neural_types.neural_type import NeuralType
 from neural_types.typecheck import (
     TypecheckMetadata,
@@ -36,6 +42,8 @@ __all__ = [
     "NeuralTypeComparisonResult",
     "NeuralType",
     "NeuralTypeError",
+    "NeMoBaseException",
+    "LightningNotInstalledException",
     "NeuralPortNameMismatchError",
     "NeuralPortNmTensorMismatchError",
     "Typing",

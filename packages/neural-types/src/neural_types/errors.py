@@ -1,7 +1,11 @@
-"""Errors raised by neural types and type checks.
+"""Errors raised by neural types and type checks, and the root exception shared by every nemo-core package.
 
 The names match NeMo's so existing ``except`` clauses keep working. Unlike NeMo, every exception carries its
 text in ``str(exc)`` as well as in ``.message``.
+
+``NeMoBaseException`` lives here because neural-types is the root of the packages' dependency graph (stdlib
+only): expmanager's and modelpt's errors both derive from this one class, so a single
+``except NeMoBaseException`` catches either, as it does in NeMo.
 """
 
 from __future__ import annotations
@@ -11,7 +15,44 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["NeuralPortNameMismatchError", "NeuralPortNmTensorMismatchError", "NeuralTypeError"]
+__all__ = [
+    "LightningNotInstalledException",
+    "NeMoBaseException",
+    "NeuralPortNameMismatchError",
+    "NeuralPortNmTensorMismatchError",
+    "NeuralTypeError",
+]
+
+
+class NeMoBaseException(Exception):
+    """Root of the errors raised by nemo-core's packages (NeMo's name, so ``except`` clauses keep working).
+
+    Args:
+        message: What went wrong, what was expected and how to fix it.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LightningNotInstalledException(NeMoBaseException):
+    """A feature that needs Lightning, Hydra and OmegaConf was used where they are not installed.
+
+    Args:
+        obj: The class, function or feature that was used (its name goes into the message).
+    """
+
+    def __init__(self, obj: object) -> None:
+        name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or str(obj)
+        super().__init__(
+            f"{name} needs lightning, hydra-core and omegaconf, and at least one of them is not installed. "
+            "Install them (pip install lightning hydra-core omegaconf, or pip install nemo-core) and try again."
+        )
+        self.obj = obj
 
 
 class NeuralTypeError(Exception):

@@ -1,0 +1,5 @@
+"""``nemo.utils.callbacks.preemption``: ``PreemptionCallback``."""
+
+from expmanager.stopping import PreemptionCallback
+
+__all__ = ["PreemptionCallback"]
