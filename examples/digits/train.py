@@ -145,6 +145,8 @@ def main(cfg: DictConfig) -> dict[str, Any]:
         f"DigitsClassifier: {model.num_weights:,} parameters; training on {trainer.accelerator.__class__.__name__}"
     )
     trainer.fit(model)
+    optimizer = type(trainer.optimizers[0]).__name__ if trainer.optimizers else None
+    schedulers = [type(c.scheduler).__name__ for c in trainer.lr_scheduler_configs]
 
     # exp_manager writes the .nemo when fit ends; without it (fast_dev_run, no checkpoint callback) save here.
     out_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix=f"{cfg.name}-"))
@@ -167,14 +169,7 @@ def main(cfg: DictConfig) -> dict[str, Any]:
 
     _write_atomically(out_dir / "predictions.npz", write_predictions)
 
-    restored = DigitsClassifier.restore_from(str(nemo_path), map_location="cpu").eval()
-    with torch.no_grad():
-        restored_logits = restored(images=torch.from_numpy(images))
-    if not torch.equal(restored_logits, trained_logits):
-        diff = (restored_logits - trained_logits).abs().max().item()
-        raise RuntimeError(
-            f"the model restored from {nemo_path} differs from the trained model by {diff:.3g}"
-        )
+    restored = _restore_and_compare(DigitsClassifier, nemo_path, images, trained_logits)
 
     test_metrics: dict[str, float] = {}
     if cfg.model.get("test_ds") is not None:
@@ -197,6 +192,8 @@ def main(cfg: DictConfig) -> dict[str, Any]:
         "eval_accuracy": float((trained_logits.argmax(-1).numpy() == labels).mean()),
         "wall_time_s": round(time.perf_counter() - _START, 2),
         "global_step": trainer.global_step,
+        "optimizer": optimizer,
+        "scheduler": schedulers[0] if schedulers else None,
         "experiment_dir": str(log_dir) if log_dir else None,
         "nemo": str(nemo_path),
         "onnx": str(onnx_path) if onnx_path else None,
@@ -210,6 +207,25 @@ def main(cfg: DictConfig) -> dict[str, Any]:
     )
     _print_summary(summary, out_dir)
     return summary
+
+
+def _restore_and_compare(cls: Any, nemo_path: Path, images: Any, trained_logits: Any) -> Any:
+    """Restore ``nemo_path`` with ``cls``; its logits on ``images`` must equal the trained model's exactly.
+
+    Raises:
+        RuntimeError: The restored model's logits differ.
+    """
+    import torch
+
+    restored = cls.restore_from(str(nemo_path), map_location="cpu").eval()
+    with torch.no_grad():
+        restored_logits = restored(images=torch.from_numpy(images))
+    if not torch.equal(restored_logits, trained_logits):
+        diff = (restored_logits - trained_logits).abs().max().item()
+        raise RuntimeError(
+            f"the model restored from {nemo_path} differs from the trained model by {diff:.3g}"
+        )
+    return restored
 
 
 def _export_and_check_onnx(model: Any, path: Path, images: Any, tolerance: float) -> float:
@@ -250,6 +266,7 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         if accuracy is not None
         else "test accuracy      skipped (no model.test_ds)",
         f"wall time          {summary['wall_time_s']:.1f} s ({summary['global_step']} training steps)",
+        f"optimization       {summary['optimizer']} with {summary['scheduler'] or 'a constant learning rate'}",
         f"experiment dir     {summary['experiment_dir'] or 'none (exp_manager is off under fast_dev_run)'}",
         f".nemo              {summary['nemo']}  (restored: same predictions as the trained model)",
     ]

@@ -45,42 +45,24 @@ def summary_of(result: subprocess.CompletedProcess[str]) -> tuple[Path, dict]:
     return path, json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_digits_job_trains_saves_restores_tests_and_exports(tmp_path, monkeypatch):
+def tensorboard_scalars(log_dir: Path) -> dict[str, list[float]]:
+    """Every scalar the run logged to TensorBoard, read back from its event files."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    scalars: dict[str, list[float]] = {}
+    for events in sorted(log_dir.glob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            scalars.setdefault(tag, []).extend(e.value for e in accumulator.Scalars(tag))
+    return scalars
+
+
+def check_restored_and_onnx_independently(summary: dict, nemo: Path, monkeypatch) -> None:
+    """Restore the .nemo in this process and run the ONNX file; compare with the trained model's logits."""
     import numpy as np
     import onnxruntime as ort
     import torch
-
-    # 2 epochs of 4 batches: a validation (hence a checkpoint) after each.
-    result = run_job(tmp_path, "trainer.max_steps=8", "trainer.limit_train_batches=4", "trainer.max_epochs=5")
-    summary_path, summary = summary_of(result)
-
-    log_dir = Path(summary["experiment_dir"])
-    assert tmp_path / "exp" / "digits" in log_dir.parents
-    assert summary_path == log_dir / "summary.json"
-    assert summary["global_step"] == 8
-    assert summary["eval_split"] == "test"
-    assert 0.0 <= summary["test_accuracy"] <= 1.0
-    assert summary["onnx_max_abs_diff"] <= 1e-3
-
-    nemo = Path(summary["nemo"])
-    assert nemo == log_dir / "checkpoints" / "digits.nemo"
-    assert nemo.is_file()
-    assert Path(summary["onnx"]).is_file()
-    assert summary["tensorboard_events"]
-    assert all(Path(p).is_file() for p in summary["tensorboard_events"])
-    names = sorted(Path(p).name for p in summary["checkpoints"])
-    assert any(n.endswith("-last.ckpt") for n in names), names
-    assert any(n.endswith("-end.ckpt") for n in names), names
-    assert all((log_dir / "checkpoints" / n).is_file() for n in names)
-
-    # The printed summary: accuracy, wall time, directories, nemo-archive info and how to open TensorBoard.
-    out = result.stdout
-    assert f"test accuracy      {summary['test_accuracy']:.4f}" in out
-    assert re.search(r"^wall time +[\d.]+ s \(8 training steps\)$", out, re.MULTILINE)
-    assert f"tensorboard --logdir {log_dir}" in out
-    assert f"$ nemo-archive info {nemo}" in out
-    assert "target: digits_model.DigitsClassifier" in out
-    assert re.search(r"parameters: [\d,]+", out)
 
     # Independently of the job: restore the .nemo here and compare with the trained model's logits.
     reference = np.load(summary["predictions"])
@@ -111,6 +93,55 @@ def test_digits_job_trains_saves_restores_tests_and_exports(tmp_path, monkeypatc
     )
 
 
+def test_digits_job_trains_saves_restores_tests_and_exports(tmp_path, monkeypatch):
+    # 2 epochs of 4 batches: a validation (hence a checkpoint) after each.
+    result = run_job(
+        tmp_path,
+        "trainer.max_steps=8",
+        "trainer.limit_train_batches=4",
+        "trainer.max_epochs=5",
+        "trainer.log_every_n_steps=2",
+    )
+    summary_path, summary = summary_of(result)
+
+    log_dir = Path(summary["experiment_dir"])
+    assert tmp_path / "exp" / "digits" in log_dir.parents
+    assert summary_path == log_dir / "summary.json"
+    assert summary["global_step"] == 8
+    assert summary["optimizer"] == "Novograd"  # conf/digits.yaml, through ModelPT.setup_optimization
+    assert summary["scheduler"] == "CosineAnnealing"
+    assert summary["eval_split"] == "test"
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+    assert summary["onnx_max_abs_diff"] <= 1e-3
+
+    nemo = Path(summary["nemo"])
+    assert nemo == log_dir / "checkpoints" / "digits.nemo"
+    assert nemo.is_file()
+    assert Path(summary["onnx"]).is_file()
+    assert summary["tensorboard_events"]
+    assert all(Path(p).is_file() for p in summary["tensorboard_events"])
+    scalars = tensorboard_scalars(log_dir)
+    assert len(scalars["train_loss"]) == 4  # every other step
+    assert len(scalars["val_loss"]) == len(scalars["val_acc"]) == 2  # one validation per epoch
+    assert scalars["test_acc"] == [pytest.approx(summary["test_accuracy"])]
+    assert max(scalars["lr"]) <= 0.01  # warmup and cosine decay below conf/digits.yaml's peak lr
+    names = sorted(Path(p).name for p in summary["checkpoints"])
+    assert any(n.endswith("-last.ckpt") for n in names), names
+    assert any(n.endswith("-end.ckpt") for n in names), names
+    assert all((log_dir / "checkpoints" / n).is_file() for n in names)
+
+    # The printed summary: accuracy, wall time, directories, nemo-archive info and how to open TensorBoard.
+    out = result.stdout
+    assert f"test accuracy      {summary['test_accuracy']:.4f}" in out
+    assert re.search(r"^wall time +[\d.]+ s \(8 training steps\)$", out, re.MULTILINE)
+    assert f"tensorboard --logdir {log_dir}" in out
+    assert f"$ nemo-archive info {nemo}" in out
+    assert "target: digits_model.DigitsClassifier" in out
+    assert re.search(r"parameters: [\d,]+", out)
+
+    check_restored_and_onnx_independently(summary, nemo, monkeypatch)
+
+
 def test_digits_job_without_test_split_under_fast_dev_run(tmp_path):
     result = run_job(tmp_path, "~model.test_ds", "+trainer.fast_dev_run=true", "model.optim.name=adamw")
     _, summary = summary_of(result)
@@ -119,6 +150,7 @@ def test_digits_job_without_test_split_under_fast_dev_run(tmp_path):
     assert summary["test_accuracy"] is None
     assert summary["eval_split"] == "validation"
     assert summary["global_step"] == 1
+    assert summary["optimizer"] == "AdamW"  # model.optim.name=adamw
     assert summary["experiment_dir"] is None  # exp_manager is off under fast_dev_run
     nemo = Path(summary["nemo"])
     assert tmp_path in nemo.parents  # saved by the job itself, under TMPDIR
