@@ -17,6 +17,7 @@ import os
 import uuid
 from abc import abstractmethod
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, cast
 
 import lightning.pytorch as pl
@@ -26,10 +27,13 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from modelpt.app_state import AppState
 from modelpt.config_utils import convert_model_config_to_dict_config, maybe_update_config_version
 from modelpt.data_utils import resolve_test_dataloaders, resolve_validation_dataloaders
+from modelpt.debug_hooks import DebugHooks
+from modelpt.distributed import global_rank
 from modelpt.errors import ConfigError, ModelPTError, NotSupportedError
 from modelpt.model import Model
 from modelpt.module import freeze as _freeze_module
 from modelpt.module import unfreeze as _unfreeze_module
+from modelpt.profiling import TrainingProfiler
 from modelpt.save_restore_connector import SaveRestoreConnector
 
 __all__ = ["ModelPT"]
@@ -150,6 +154,9 @@ class ModelPT(pl.LightningModule, Model):
         self._test_step_outputs: Any = None
         self._freeze_cfg: dict[str, Any] | None = None
         self._multi_dataset_mode = False
+        # Validated now, so a bad profiling section fails before training starts.
+        self._nemo_profiler = TrainingProfiler(cfg)
+        self._debug_hooks: DebugHooks | None = None
         self.artifacts: dict[str, Any] = {}
         self._nemo_submodule_name_to_config_field: dict[str, str] = {}
         self.set_trainer(trainer)
@@ -862,7 +869,28 @@ class ModelPT(pl.LightningModule, Model):
         else:
             raise TypeError(f"{key} must be a string or a mapping; got {type(value).__name__}")
 
-    # ------------------------------------------------------------------ dynamic freezing
+    # ------------------------------------------------------------------ debug info, profiling, dynamic freezing
+    def on_fit_start(self) -> None:
+        """Register the ``dump_debug_info`` hooks (norms logged per batch, CSVs with ``dump_debug_info_to_file``)."""
+        if self._cfg.get("dump_debug_info", False) and self._debug_hooks is None:
+            dump_dir = None
+            if self._cfg.get("dump_debug_info_to_file", False):
+                trainer = self._trainer
+                base = (trainer.log_dir or trainer.default_root_dir) if trainer is not None else os.getcwd()
+                dump_dir = Path(base) / "debug_info"
+            self._debug_hooks = DebugHooks(
+                self, global_rank(), dump_dir, step=lambda: self._trainer.global_step if self._trainer else 0
+            )
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        """Close profiling windows whose end step has come; log this batch's ``dump_debug_info`` norms."""
+        if self._nemo_profiler:
+            self._nemo_profiler.on_batch_end(batch_idx, global_rank())
+        if self._debug_hooks is not None:
+            metrics = self._debug_hooks.flush()
+            if metrics:
+                self.log_dict(metrics, on_step=True, on_epoch=False)
+
     def on_train_start(self) -> None:
         """Copy ``cfg.freeze_updates`` for dynamic freezing."""
         freeze_cfg = self._cfg.get("freeze_updates")
@@ -871,7 +899,9 @@ class ModelPT(pl.LightningModule, Model):
             self._freeze_cfg = {"modules": modules, "is_frozen": dict.fromkeys(modules, False)}  # type: ignore[arg-type]
 
     def on_train_batch_start(self, batch: Any, batch_idx: int, unused: int = 0) -> int | None:
-        """Freeze / unfreeze modules per ``freeze_updates`` at this step."""
+        """Open profiling windows whose start step has come; freeze / unfreeze modules per ``freeze_updates``."""
+        if self._nemo_profiler:
+            self._nemo_profiler.on_batch_start(batch_idx, global_rank(), self.device)
         if self._freeze_cfg is None or not self.training or self._trainer is None:
             return None
         step = self._trainer.global_step + 1
@@ -902,7 +932,12 @@ class ModelPT(pl.LightningModule, Model):
         self._test_step_outputs = None
 
     def on_train_end(self) -> None:
-        """Drop dynamic-freezing state (modules frozen by it are unfrozen) and output caches."""
+        """Close open profiling windows, remove debug hooks, drop dynamic-freezing state and output caches."""
+        if self._nemo_profiler:
+            self._nemo_profiler.close(global_rank())
+        if self._debug_hooks is not None:
+            self._debug_hooks.remove()
+            self._debug_hooks = None
         self._cleanup_on_execution_end()
 
     def on_test_end(self) -> None:
