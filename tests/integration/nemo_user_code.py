@@ -1,4 +1,4 @@
-"""User code as a NeMo user writes it: only ``nemo.core`` (and, in the tests, ``nemo.utils.exp_manager``).
+"""User code as a NeMo user writes it: only ``nemo.core`` and ``nemo.utils`` (``logging``, ``exp_manager``).
 
 Nothing here knows about nemo-core's packages. ``ToyTagger`` is a ModelPT with typed ``forward``, data from
 config, optimization from config, an artifact (a vocabulary file) on a nested NeMo model registered with
@@ -18,6 +18,7 @@ from nemo.core.neural_types import (
     LogitsType,
     NeuralType,
 )
+from nemo.utils import logging
 
 
 def toy_data(seed: int, n: int, features: int, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,6 +108,7 @@ class ToyTagger(ModelPT, Exportable):
 
     def setup_training_data(self, train_data_config):
         self._train_dl = self._loader(train_data_config)
+        logging.info("ToyTagger: %d training examples", len(self._train_dl.dataset))
 
     def setup_validation_data(self, val_data_config):
         self._validation_dl = self._loader(val_data_config)

@@ -80,7 +80,10 @@ def test_user_code_trains_saves_restores_and_exports(tmp_path):
     assert loss(after, y_val) < loss(before, y_val) - 0.1  # it learned
     assert float(trainer.callback_metrics["val_acc"]) > 0.6
 
-    # exp_manager's files: TensorBoard events, checkpoints, the .nemo written when fit ended.
+    # exp_manager's files: TensorBoard events, checkpoints, the .nemo written when fit ended, and the log file
+    # that also holds what the user code logged through nemo.utils.logging.
+    log_file = log_dir / "nemo_log_globalrank-0_localrank-0.txt"
+    assert "ToyTagger: 96 training examples" in log_file.read_text(encoding="utf-8")
     assert list(log_dir.glob("events.out.tfevents.*"))
     assert list((log_dir / "checkpoints").glob("tagger--val_loss=*-last.ckpt"))
     nemo = log_dir / "checkpoints" / "tagger.nemo"
