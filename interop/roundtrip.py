@@ -8,13 +8,19 @@ Prints ``@@RESULT <json>``: what was compared and whether it matched.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
+import torch
+from omegaconf import OmegaConf
+
+# the shared model lives at shared/tests/core/ (a dotted path nemo_toolkit agrees to restore)
 sys.path.insert(0, str(Path(__file__).resolve().parent / "shared"))
+from tests.core.interop_model import InteropEncoder, InteropModel
 
 HIDDEN = 16
 VOCAB = "<unk>\nhello\nworld\nnemo\n"
@@ -23,15 +29,11 @@ LABELS = "cat\ndog\nbird\n"
 
 def fixed_input() -> Any:
     """The same input on every run, independent of any random state."""
-    import torch
-
     return torch.linspace(-2.0, 2.0, 4 * HIDDEN, dtype=torch.float32).reshape(4, HIDDEN)
 
 
 def implementation() -> str:
     """Which implementation ``nemo`` is in this venv."""
-    import importlib.metadata
-
     try:
         return f"nemo_toolkit {importlib.metadata.version('nemo_toolkit')}"
     except importlib.metadata.PackageNotFoundError:
@@ -40,8 +42,6 @@ def implementation() -> str:
 
 def outputs(model: Any) -> Any:
     """The model's output on the fixed input, in eval mode without gradients."""
-    import torch
-
     model.eval()
     with torch.no_grad():
         return model(fixed_input())
@@ -59,10 +59,6 @@ def expectation(model: Any) -> dict[str, Any]:
 
 def save(out_dir: Path) -> dict[str, Any]:
     """Build the model from scratch and save it with this implementation."""
-    import torch
-    from omegaconf import OmegaConf
-    from tests.core.interop_model import InteropModel
-
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "vocab.txt").write_text(VOCAB, encoding="utf-8")
     (out_dir / "labels.txt").write_text(LABELS, encoding="utf-8")
@@ -82,9 +78,6 @@ def save(out_dir: Path) -> dict[str, Any]:
 
 def check(nemo: Path, expected_path: Path, out_dir: Path) -> dict[str, Any]:
     """Restore ``nemo`` with this implementation, compare exactly, and save it again for the other side."""
-    import torch
-    from tests.core.interop_model import InteropEncoder, InteropModel
-
     expected = torch.load(expected_path, weights_only=True)
     model = InteropModel.restore_from(str(nemo), map_location="cpu")
     got = expectation(model)
@@ -115,7 +108,8 @@ def main(argv: list[str]) -> None:
         result = check(Path(argv[1]), Path(argv[2]), Path(argv[3]))
     else:
         raise SystemExit(f"unknown command {argv[0]!r}; expected save or check")
-    print("@@RESULT " + json.dumps({"implementation": implementation(), **result}), flush=True)
+    line = json.dumps({"implementation": implementation(), **result})
+    print(f"@@RESULT {line}", flush=True)  # noqa: T201 - the driver reads this line
 
 
 if __name__ == "__main__":

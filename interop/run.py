@@ -7,6 +7,9 @@ and both artifacts exactly. Each restored model is then saved again by the resto
 the first, so a file that has passed through both implementations is checked as well.
 """
 
+# This is a command-line check: its report is printed.
+# ruff: noqa: T201
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +61,11 @@ def main(argv: list[str] | None = None) -> None:
 
         def check(restorer: str, source: str, out: str) -> tuple[str, str, list[str]]:
             step = f"{restorer} restores {source}"
-            return step, py[restorer], ["check", str(d / source / "model.nemo"), str(d / source / "expected.pt"), str(d / out)]
+            return (
+                step,
+                py[restorer],
+                ["check", str(d / source / "model.nemo"), str(d / source / "expected.pt"), str(d / out)],
+            )
 
         _pair(
             [

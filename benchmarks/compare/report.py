@@ -1,5 +1,8 @@
 """The benchmark's Markdown table, goal verdicts and save/restore chart, from ``run.py``'s results."""
 
+# The table is for people: ratios read "5.0×" and ranges "1.2–1.4", so × and – are meant.
+# ruff: noqa: RUF001, RUF002, RUF003
+
 from __future__ import annotations
 
 import os
@@ -68,7 +71,9 @@ def _imports(results: dict[str, Any], lines: list[str]) -> None:
     ]
     for impl, label in (("ours", "nemo-core"), ("nemo_toolkit", "nemo_toolkit 3.0.0"), ("limit", "baseline")):
         for module, samples in imports[impl].items():
-            lines.append(f"| `import {module}` | {label} | {spread(samples, digits=1)} | {core / med(samples):.1f}× |")
+            lines.append(
+                f"| `import {module}` | {label} | {spread(samples, digits=1)} | {core / med(samples):.1f}× |"
+            )
     lines.append("")
 
 
@@ -78,7 +83,7 @@ def _io(results: dict[str, Any], lines: list[str]) -> None:
         "",
         "Limit: `torch.save` of the same state dict to a plain file; for restore, building the same layers + "
         "`torch.load(mmap=True)` + `load_state_dict`; and a raw sequential read of the plain file. "
-        "\"+ touch\" adds reading every weight once after the call (memory-mapped weights are paged in then).",
+        '"+ touch" adds reading every weight once after the call (memory-mapped weights are paged in then).',
         "",
         "| size | figure | nemo-core | nemo_toolkit 3.0.0 | toolkit ÷ ours | limit | ours ÷ limit |",
         "|---|---|---|---|---|---|---|",
@@ -210,7 +215,13 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         core = med(results["imports"]["nemo_toolkit"][TOOLKIT_CORE])
         for module in ("neural_types", "nemo_archive"):
             ratio = core / med(results["imports"]["ours"][module])
-            out.append((f"`import {module}` ≥ 100× faster than nemo_toolkit's `import nemo.core`", f"{ratio:.0f}×", ratio >= 100))
+            out.append(
+                (
+                    f"`import {module}` ≥ 100× faster than nemo_toolkit's `import nemo.core`",
+                    f"{ratio:.0f}×",
+                    ratio >= 100,
+                )
+            )
         nt = med(results["imports"]["ours"]["neural_types"])
         out.append(("limit: `import neural_types` < 30 ms", f"{nt:.1f} ms", nt < 30))
     if "io" in results:
@@ -232,7 +243,9 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         out.append((f"`save_to` {label} ≥ 2× faster", f"{save:.1f}×", save >= 2))
         vs_torch = med(col(ours["save_to"], "seconds")) / med(col(lim["torch.save"], "seconds"))
         out.append((f"limit: `save_to` {label} ≤ 1.3× `torch.save`", f"{vs_torch:.2f}×", vs_torch <= 1.3))
-        vs_load = med(col(ours["restore_from"], "seconds")) / med(col(lim["build + load_state_dict"], "seconds"))
+        vs_load = med(col(ours["restore_from"], "seconds")) / med(
+            col(lim["build + load_state_dict"], "seconds")
+        )
         out.append(
             (
                 f"limit: `restore_from` {label} ≤ 1.2× build + `torch.load(mmap)` + `load_state_dict`",
@@ -241,7 +254,9 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
             )
         )
         rss = med(col(ours["restore_from"], "peak_rss_added_bytes")) / ours["weights_bytes"]
-        out.append((f"limit: peak RSS added by `restore_from` {label} ≤ 1.2× weights", f"{rss:.2f}×", rss <= 1.2))
+        out.append(
+            (f"limit: peak RSS added by `restore_from` {label} ≤ 1.2× weights", f"{rss:.2f}×", rss <= 1.2)
+        )
         config = max(med(col(by["ours"]["config"], "seconds")) for by in results["io"].values()) * 1e3
         out.append(("limit: config read < 5 ms", f"{config:.1f} ms (slowest size)", config < 5))
     if "typecheck" in results:
@@ -253,7 +268,9 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     if "train" in results:
         rates = results["train"]["ours"]["steps_per_s"]
         ratio = med(rates["modelpt"]) / med(rates["plain"])
-        out.append(("limit: `ModelPT` training ≥ 0.97× a plain `LightningModule`", f"{ratio:.3f}×", ratio >= 0.97))
+        out.append(
+            ("limit: `ModelPT` training ≥ 0.97× a plain `LightningModule`", f"{ratio:.3f}×", ratio >= 0.97)
+        )
     return out
 
 
@@ -308,7 +325,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
             [
                 ("nemo-core restore_from", "ours", "restore_from", ("seconds",)),
                 ("nemo_toolkit restore_from", "nemo_toolkit", "restore_from", ("seconds",)),
-                ("build + torch.load(mmap) + load_state_dict", "limit", "build + load_state_dict", ("seconds",)),
+                (
+                    "build + torch.load(mmap) + load_state_dict",
+                    "limit",
+                    "build + load_state_dict",
+                    ("seconds",),
+                ),
             ],
         ),
         (
@@ -316,7 +338,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
             [
                 ("nemo-core", "ours", "restore_from", ("seconds", "touch_seconds")),
                 ("nemo_toolkit", "nemo_toolkit", "restore_from", ("seconds", "touch_seconds")),
-                ("limit: build + load + touch", "limit", "build + load_state_dict", ("seconds", "touch_seconds")),
+                (
+                    "limit: build + load + touch",
+                    "limit",
+                    "build + load_state_dict",
+                    ("seconds", "touch_seconds"),
+                ),
                 ("raw sequential read", "limit", "raw read", ("seconds",)),
             ],
         ),

@@ -130,6 +130,44 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def run_sections(
+    args: argparse.Namespace, sections: list[str], pythons: dict[str, str], tmp: Path
+) -> dict[str, Any]:
+    """Every chosen section's samples, with the machine and the library versions they ran on."""
+    sizes = [(text.strip(), parse_size(text)) for text in args.sizes.split(",")]
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "versions": {impl: versions(pythons[impl], tmp) for impl in ("ours", "nemo_toolkit")},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    if "imports" in sections:
+        results["imports"] = bench_imports(pythons, args.import_runs, tmp)
+    if "io" in sections:
+        results["io"] = {}
+        for label, size in sizes:
+            runs = args.big_runs if size >= 512 * 2**20 else args.runs
+            results["io"][label] = {}
+            for impl, kind in (("limit", "limit"), ("ours", "io"), ("nemo_toolkit", "io")):
+                _log(f"io {label}: {impl}, {runs} runs")
+                folder = tmp / f"io-{impl}-{label}"
+                folder.mkdir()
+                results["io"][label][impl] = workload(
+                    pythons[impl], [kind, str(size), str(runs), str(folder)], tmp
+                )
+    if "typecheck" in sections:
+        results["typecheck"] = {}
+        for impl in ("ours", "nemo_toolkit"):
+            _log(f"typecheck: {impl}")
+            results["typecheck"][impl] = workload(pythons[impl], ["typecheck", str(args.calls), "9"], tmp)
+    if "train" in sections:
+        results["train"] = {}
+        for impl in ("ours", "nemo_toolkit"):
+            _log(f"training: {impl}")
+            params = [args.train_steps, args.hidden, args.batch, args.train_repeats]
+            results["train"][impl] = workload(pythons[impl], ["train", *map(str, params), str(tmp)], tmp)
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the flags, run the chosen sections, write the report."""
     parser = argparse.ArgumentParser(
@@ -149,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sections", default=",".join(SECTIONS), help="which parts to run")
     parser.add_argument("--out", type=Path, default=_HERE.parent / "results")
     args = parser.parse_args(argv)
-    sizes = [(text.strip(), parse_size(text)) for text in args.sizes.split(",")]
+    for text in args.sizes.split(","):
+        parse_size(text)  # fail on a bad size before anything runs
     sections = [s.strip() for s in args.sections.split(",")]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -158,39 +197,7 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="nemo-bench-") as work:
-        tmp = Path(work)
-        results: dict[str, Any] = {
-            "machine": machine(),
-            "versions": {impl: versions(pythons[impl], tmp) for impl in ("ours", "nemo_toolkit")},
-            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        }
-        if "imports" in sections:
-            results["imports"] = bench_imports(pythons, args.import_runs, tmp)
-        if "io" in sections:
-            results["io"] = {}
-            for label, size in sizes:
-                runs = args.big_runs if size >= 512 * 2**20 else args.runs
-                results["io"][label] = {}
-                for impl, kind in (("limit", "limit"), ("ours", "io"), ("nemo_toolkit", "io")):
-                    _log(f"io {label}: {impl}, {runs} runs")
-                    folder = tmp / f"io-{impl}-{label}"
-                    folder.mkdir()
-                    results["io"][label][impl] = workload(
-                        pythons[impl], [kind, str(size), str(runs), str(folder)], tmp
-                    )
-        if "typecheck" in sections:
-            results["typecheck"] = {}
-            for impl in ("ours", "nemo_toolkit"):
-                _log(f"typecheck: {impl}")
-                results["typecheck"][impl] = workload(pythons[impl], ["typecheck", str(args.calls), "9"], tmp)
-        if "train" in sections:
-            results["train"] = {}
-            for impl in ("ours", "nemo_toolkit"):
-                _log(f"training: {impl}")
-                params = [args.train_steps, args.hidden, args.batch, args.train_repeats]
-                results["train"][impl] = workload(
-                    pythons[impl], ["train", *map(str, params), str(tmp)], tmp
-                )
+        results = run_sections(args, sections, pythons, Path(work))
     results["seconds_total"] = time.time() - started
     args.out.mkdir(parents=True, exist_ok=True)
     table = report.markdown(results)

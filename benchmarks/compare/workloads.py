@@ -36,7 +36,8 @@ sys.path.insert(0, str(_HERE / "shared"))
 def _load_modelpt_bench() -> Any:
     """benchmarks/modelpt.py (its memory and temp-folder probes), loaded under a name that shadows nothing."""
     spec = importlib.util.spec_from_file_location("_modelpt_bench", _HERE.parent / "modelpt.py")
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {_HERE.parent / 'modelpt.py'}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -181,8 +182,9 @@ def limit(size_bytes: int, runs: int, workdir: Path) -> None:
 def typecheck_overhead(calls: int, repeats: int) -> None:
     """µs per call of the undecorated and the ``@typecheck()`` method, interleaved within each repeat."""
     import torch
-    from nemo.core.neural_types import ChannelType, NeuralType
     from tests.core.compare_models import Checked, Undecorated
+
+    from nemo.core.neural_types import ChannelType, NeuralType
 
     x = torch.randn(4, 8)
     x.neural_type = NeuralType(("B", "D"), ChannelType())  # as if produced by an upstream typed module

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from nemo.core import ModelPT
 
 
@@ -36,7 +37,9 @@ class InteropEncoder(_NoData):
         super().__init__(cfg=cfg, trainer=trainer)
         self.proj = torch.nn.Linear(self.cfg.hidden, self.cfg.hidden)
         # the artifact is read here, while the restoring implementation still guarantees the path exists
-        self.vocab = Path(self.register_artifact("vocab_file", self.cfg.vocab_file)).read_text(encoding="utf-8")
+        self.vocab = Path(self.register_artifact("vocab_file", self.cfg.vocab_file)).read_text(
+            encoding="utf-8"
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.proj(x))
@@ -55,7 +58,9 @@ class InteropModel(_NoData):
             torch.nn.ReLU(),
             torch.nn.Linear(self.cfg.hidden, 3),
         )
-        self.labels = Path(self.register_artifact("labels_file", self.cfg.labels_file)).read_text(encoding="utf-8")
+        self.labels = Path(self.register_artifact("labels_file", self.cfg.labels_file)).read_text(
+            encoding="utf-8"
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(x))

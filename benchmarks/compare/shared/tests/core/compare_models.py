@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader, TensorDataset
+
 from nemo.core import ModelPT, Typing, typecheck
 from nemo.core.neural_types import ChannelType, LogitsType, NeuralType
-from torch.utils.data import DataLoader, TensorDataset
 
 
 class WeightsModel(ModelPT):
