@@ -7,7 +7,9 @@ call prints one line ``@@RESULT <json>`` with every sample. Workloads:
     io SIZE_BYTES RUNS WORKDIR     save_to, config read and restore_from of a model of SIZE_BYTES weights
     limit SIZE_BYTES RUNS WORKDIR  torch.save / torch.load(mmap=True) / raw read of the same state dict
     typecheck CALLS REPEATS        per-call cost of a ``@typecheck()`` method against the undecorated one
-    train STEPS HIDDEN BATCH REPEATS  steps/s of ModelPT against a plain LightningModule, same Trainer
+    train STEPS HIDDEN BATCH REPEATS WORKDIR  steps/s of ModelPT and of a plain LightningModule, same Trainer
+
+Every workload runs torch with one intra-op thread (see ``main``).
 """
 
 from __future__ import annotations
@@ -273,7 +275,12 @@ def train(steps: int, hidden: int, batch: int, repeats: int, workdir: Path) -> N
 
 def main(argv: list[str]) -> None:
     """Dispatch ``argv`` (workload name, then its positional arguments)."""
+    import torch
+
     warnings.simplefilter("ignore")
+    # One intra-op thread for every workload and implementation: on a small shared machine a second thread
+    # that waits for a busy core made training step times swing by up to 10x between runs.
+    torch.set_num_threads(1)
     name, args = argv[0], argv[1:]
     if name == "io":
         io(int(args[0]), int(args[1]), Path(args[2]))
