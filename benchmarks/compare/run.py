@@ -42,6 +42,7 @@ OURS_IMPORTS = [
 TOOLKIT_IMPORTS = ["nemo", "nemo.core"]
 LIMIT_IMPORTS = ["torch"]
 SECTIONS = ("imports", "io", "typecheck", "train")
+TYPECHECK_ROUNDS = 3  # processes per implementation, 5 interleaved repeats each
 
 
 def parse_size(text: str) -> int:
@@ -155,10 +156,16 @@ def run_sections(
                     pythons[impl], [kind, str(size), str(runs), str(folder)], tmp
                 )
     if "typecheck" in sections:
+        # rounds alternate between the implementations so that a busy spell of the machine hits both
         results["typecheck"] = {}
-        for impl in ("ours", "nemo_toolkit"):
-            _log(f"typecheck: {impl}")
-            results["typecheck"][impl] = workload(pythons[impl], ["typecheck", str(args.calls), "9"], tmp)
+        for round_ in range(TYPECHECK_ROUNDS):
+            for impl in ("ours", "nemo_toolkit") if round_ % 2 == 0 else ("nemo_toolkit", "ours"):
+                _log(f"typecheck: {impl}, round {round_ + 1}/{TYPECHECK_ROUNDS}")
+                got = workload(pythons[impl], ["typecheck", str(args.calls), "5"], tmp)
+                merged = results["typecheck"].setdefault(impl, {**got, "us_per_call": {}, "overhead_us": []})
+                for mode, values in got["us_per_call"].items():
+                    merged["us_per_call"].setdefault(mode, []).extend(values)
+                merged["overhead_us"].extend(got["overhead_us"])
     if "train" in sections:
         results["train"] = {}
         for impl in ("ours", "nemo_toolkit"):
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--toolkit-python", required=True, help="interpreter of the nemo_toolkit venv")
     parser.add_argument("--sizes", default="10MB,200MB,1GB", help="weights sizes of save/restore")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure")
-    parser.add_argument("--big-runs", type=int, default=3, help="runs per figure for sizes of 512MB or more")
+    parser.add_argument("--big-runs", type=int, default=5, help="runs per figure for sizes of 512MB or more")
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20000, help="calls per typecheck sample")
     parser.add_argument("--train-steps", type=int, default=100)

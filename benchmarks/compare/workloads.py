@@ -111,12 +111,21 @@ def io(size_bytes: int, runs: int, workdir: Path) -> None:
     torch.manual_seed(0)
     model = WeightsModel(OmegaConf.create({"width": width, "layers": LAYERS}))
     samples: dict[str, list[dict[str, float]]] = {"save_to": [], "config": [], "restore_from": []}
+    # samples["save_to (no fsync)"] too where the implementation has that switch
     for run in range(runs):
         folder = workdir / f"run{run}"
         path = folder / "model.nemo"
         with measured(workdir, folder) as save:
             model.save_to(str(path))
         save["file_bytes"] = path.stat().st_size
+        connector = model._save_restore_connector
+        if hasattr(connector, "durable"):  # nemo-core's writer fsyncs by default; nemo_toolkit's does not
+            connector.durable = False
+            path.unlink()
+            with measured(workdir, folder) as fast:
+                model.save_to(str(path))
+            connector.durable = True
+            samples.setdefault("save_to (no fsync)", []).append(fast)
         with measured(workdir, folder) as config:
             cfg = WeightsModel.restore_from(str(path), return_config=True)
         assert int(cfg.width) == width, cfg
