@@ -139,7 +139,10 @@ def run_sections(
     results: dict[str, Any] = {
         "machine": machine(),
         "versions": {impl: versions(pythons[impl], tmp) for impl in ("ours", "nemo_toolkit")},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        # the interpreters and the output folder are paths of this machine: not part of the record
+        "settings": {
+            k: v for k, v in vars(args).items() if k not in {"ours_python", "toolkit_python", "out"}
+        },
     }
     if "imports" in sections:
         results["imports"] = bench_imports(pythons, args.import_runs, tmp)
