@@ -13,6 +13,8 @@ Sessions:
                  from outside the repository, and its import rules asserted.
     build        every wheel into one clean environment; every package imports.
     ci           all of the above.
+    bench        nemo-core vs nemo_toolkit 3.0.0 vs the hardware limit (not in ci: installs nemo_toolkit).
+    interop      .nemo files saved by each implementation restored by the other (not in ci, must pass).
 """
 
 from __future__ import annotations
@@ -272,3 +274,102 @@ def ci(session: nox.Session) -> None:
         "build",
     ):
         session.notify(name)
+
+
+# ---------------------------------------------------------------- nemo_toolkit comparisons (not part of ci)
+NEMO_TOOLKIT = "nemo_toolkit==3.0.0"
+# nemo_toolkit's base package leaves out what `import nemo.core` and exp_manager import; these bounds are the
+# ones its own extras declare, so the resolver picks what nemo_toolkit 3.0.0 was released against.
+NEMO_TOOLKIT_EXTRAS = [
+    # nemo.core
+    "hydra-core>1.3,<=1.3.2",
+    "omegaconf<=2.3",
+    "lightning>2.2.1,<=2.4.0",
+    "nv_one_logger_core>=2.3.1",
+    "nv_one_logger_training_telemetry>=2.3.1",
+    "nv_one_logger_pytorch_lightning_integration>=2.3.1",
+    # nemo.utils.exp_manager
+    "einops",
+    "transformers",
+    "sentencepiece<1.0.0",
+    "pandas",
+]
+
+
+def _exclude_newer() -> list[str]:
+    """The workspace's resolution date, so the comparison venvs resolve like the workspace does."""
+    date = PYPROJECT.get("tool", {}).get("uv", {}).get("exclude-newer")
+    return ["--exclude-newer", date] if date else []
+
+
+def _comparison_venvs(session: nox.Session, *extra: str) -> tuple[str, str]:
+    """nemo_toolkit (+ ``extra``) in the session's own venv, and nemo-core in a second venv next to it.
+
+    The two can never share a venv: both are imported as ``nemo``. The nemo-core venv gets the same torch and
+    Lightning versions as nemo_toolkit's (our ranges allow them), so both run under the same Trainer. Neither
+    venv is the workspace's. Returns (nemo-core python, nemo_toolkit python).
+    """
+    session.install(*_exclude_newer(), NEMO_TOOLKIT, *NEMO_TOOLKIT_EXTRAS, *extra)
+    toolkit_python = str(Path(session.virtualenv.location) / "bin" / "python")
+    pins = session.run(
+        "python",
+        "-c",
+        "import importlib.metadata as m; print(f'torch=={m.version(\"torch\")}'); "
+        "print(f'lightning=={m.version(\"lightning\")}')",
+        silent=True,
+    )
+    tmp = Path(session.create_tmp()).resolve()
+    ours = tmp / "nemo-core-venv"
+    constraints = tmp / "same-as-nemo-toolkit.txt"
+    constraints.write_text(str(pins), encoding="utf-8")
+    session.run("uv", "venv", "--quiet", "--clear", "--python", toolkit_python, str(ours), external=True)
+    ours_python = str(ours / "bin" / "python")
+    public = [str(m.path) for m in MEMBERS if not m.private]
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        ours_python,
+        *_exclude_newer(),
+        "-c",
+        str(constraints),
+        *public,
+        str(ROOT),
+        external=True,
+    )
+    return ours_python, toolkit_python
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """nemo-core vs nemo_toolkit 3.0.0 vs torch.save/torch.load/raw reads; writes benchmarks/results/.
+
+    Options after ``--`` go to benchmarks/compare/run.py, e.g. ``-- --sizes 10MB,200MB --runs 3``.
+    """
+    ours_python, toolkit_python = _comparison_venvs(session, "matplotlib>=3.8,<4")
+    session.run(
+        "python",
+        str(ROOT / "benchmarks" / "compare" / "run.py"),
+        "--ours-python",
+        ours_python,
+        "--toolkit-python",
+        toolkit_python,
+        *session.posargs,
+    )
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """Models saved by nemo_toolkit 3.0.0 restore in nemo-core and back, with identical outputs."""
+    ours_python, toolkit_python = _comparison_venvs(session)
+    session.run(
+        "python",
+        str(ROOT / "interop" / "run.py"),
+        "--ours-python",
+        ours_python,
+        "--toolkit-python",
+        toolkit_python,
+        *session.posargs,
+    )

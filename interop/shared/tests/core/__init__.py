@@ -1,0 +1,1 @@
+"""See ``interop_model``."""
