@@ -222,6 +222,9 @@ class TrainingProfiler:
         self._chakra = profile(
             activities=activities,
             schedule=steps,
+            # One cycle only (repeat=1): keeping its events is what we want, and says so to torch versions
+            # that warn about events being cleared between cycles.
+            acc_events=True,
             on_trace_ready=export,
             execution_trace_observer=self._observer,
         )
