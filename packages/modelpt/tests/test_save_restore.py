@@ -390,3 +390,36 @@ def test_save_switches_durable_and_zip_crc32(tmp_path):
 
     with Archive(path) as archive:
         assert archive.verify().ok  # the manifest's SHA-256 still covers every member
+
+
+def test_strict_restore_skips_weight_init_and_keeps_every_saved_weight(tmp_path):
+    torch.manual_seed(0)
+    model = TinyClassifier(tiny_cfg())
+    path = model.save_to(str(tmp_path / "tiny.nemo"))
+    x = torch.randn(3, 4)
+    model.eval()
+    expected = model(x=x)
+
+    # torch.nn.init's fills are skipped (no random draws), yet every weight is the saved one.
+    state = torch.get_rng_state()
+    restored = TinyClassifier.restore_from(path, map_location="cpu")
+    assert torch.equal(torch.get_rng_state(), state)
+    restored.eval()
+    assert torch.equal(restored(x=x), expected)
+    for key, value in model.state_dict().items():
+        assert torch.equal(restored.state_dict()[key], value), key
+    # The patch is gone afterwards: building a model initialises it again.
+    TinyClassifier(tiny_cfg())
+    assert not torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("switch", ["strict=False", "skip_weight_init=False"])
+def test_non_strict_or_switched_off_restore_initialises_weights(tmp_path, switch):
+    path = TinyClassifier(tiny_cfg()).save_to(str(tmp_path / "tiny.nemo"))
+    connector = SaveRestoreConnector()
+    connector.skip_weight_init = switch != "skip_weight_init=False"
+    state = torch.get_rng_state()
+    TinyClassifier.restore_from(
+        path, map_location="cpu", strict=switch != "strict=False", save_restore_connector=connector
+    )
+    assert not torch.equal(torch.get_rng_state(), state)

@@ -21,6 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelpt._skip_init import skip_weight_init
 from modelpt.app_state import AppState
 from modelpt.distributed import is_global_rank_zero
 from modelpt.errors import ArtifactError, ModelPTError
@@ -102,7 +103,9 @@ class SaveRestoreConnector:
     True), ``provenance`` (a JSON mapping recorded in the archive's manifest), ``durable`` (fsync the saved
     file and its folder before ``save_to`` returns; default True — the save is atomic either way), ``zip_crc32``
     (let torch write the CRC-32 of each weights record; False skips that pass, which ``torch.load`` ignores and
-    the manifest's SHA-256 covers anyway; default True).
+    the manifest's SHA-256 covers anyway; default True), ``skip_weight_init`` (build the restored model without
+    running ``torch.nn.init``'s fills when ``strict=True`` guarantees the checkpoint overwrites every weight;
+    default True, see ``modelpt._skip_init``).
     """
 
     def __init__(self) -> None:
@@ -115,6 +118,7 @@ class SaveRestoreConnector:
         self.provenance: dict[str, Any] = {}
         self.durable = True
         self.zip_crc32 = True
+        self.skip_weight_init = True
 
     # ------------------------------------------------------------------ properties
     @property
@@ -368,7 +372,10 @@ class SaveRestoreConnector:
             app_state.restore_source = _RestoreSource(archive, str(source_path))
             app_state.nemo_file_folder = None
             try:
-                instance = calling_cls.from_config_dict(config=conf, trainer=trainer)  # type: ignore[attr-defined]
+                # With strict loading every weight is overwritten (or loading fails), so filling them first is
+                # wasted work: seconds per GB of weights.
+                with skip_weight_init(self.skip_weight_init and strict):
+                    instance = calling_cls.from_config_dict(config=conf, trainer=trainer)  # type: ignore[attr-defined]
             finally:
                 app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder = (
                     previous
