@@ -199,7 +199,8 @@ def _train(results: dict[str, Any], lines: list[str]) -> None:
     first = tr["ours"]
     lines += [
         f"### Training steps/s (CPU, MLP {first['hidden']}-{first['hidden']}-10, batch {first['batch']}, "
-        f"{first['steps']} steps, the first fifth not timed; same `Trainer` settings)",
+        f"{first['steps']} steps, the first fifth not timed; steps/s = 1 / median step time; same `Trainer` "
+        "settings)",
         "",
         "| model | venv | steps/s median (min–max) | ÷ plain `LightningModule` in the same venv |",
         "|---|---|---|---|",
@@ -262,8 +263,27 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 save >= 2,
             )
         )
-        vs_torch = med(col(ours["save_to"], "seconds")) / med(col(lim["torch.save"], "seconds"))
-        out.append((f"limit: `save_to` {label} ≤ 1.3× `torch.save`", f"{vs_torch:.2f}×", vs_torch <= 1.3))
+        # like for like: nemo-core's default save makes the bytes durable, so it is set against torch.save +
+        # fsync; the writes without fsync on either side are judged on their own row
+        durable = med(col(ours["save_to"], "seconds")) / med(
+            plus(lim["torch.save"], "seconds", "fsync_seconds")
+        )
+        out.append(
+            (
+                f"limit: `save_to` {label} ≤ 1.3× `torch.save`, both durable (fsync)",
+                f"{durable:.2f}×",
+                durable <= 1.3,
+            )
+        )
+        if "save_to (no fsync)" in ours:
+            bare = med(col(ours["save_to (no fsync)"], "seconds")) / med(col(lim["torch.save"], "seconds"))
+            out.append(
+                (
+                    f"limit: `save_to` {label} ≤ 1.3× `torch.save`, neither fsyncs (`durable=False`)",
+                    f"{bare:.2f}×",
+                    bare <= 1.3,
+                )
+            )
         vs_load = med(col(ours["restore_from"], "seconds")) / med(
             col(lim["build + load_state_dict"], "seconds")
         )

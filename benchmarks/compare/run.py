@@ -148,16 +148,27 @@ def run_sections(
         results["imports"] = bench_imports(pythons, args.import_runs, tmp)
     if "io" in sections:
         results["io"] = {}
+        impls = (("limit", "limit"), ("ours", "io"), ("nemo_toolkit", "io"))
         for label, size in sizes:
             runs = args.big_runs if size >= 512 * 2**20 else args.runs
+            rounds = max(1, min(args.io_rounds, runs))
             results["io"][label] = {}
-            for impl, kind in (("limit", "limit"), ("ours", "io"), ("nemo_toolkit", "io")):
-                _log(f"io {label}: {impl}, {runs} runs")
-                folder = tmp / f"io-{impl}-{label}"
-                folder.mkdir()
-                results["io"][label][impl] = workload(
-                    pythons[impl], [kind, str(size), str(runs), str(folder)], tmp
-                )
+            # The runs are split over `rounds` processes per implementation, and each round rotates the order
+            # of the implementations: a busy spell of this machine then hits all three alike, instead of the
+            # block of runs that happened to be under way.
+            for round_ in range(rounds):
+                share = runs // rounds + (1 if round_ < runs % rounds else 0)
+                for impl, kind in impls[round_ % 3 :] + impls[: round_ % 3]:
+                    _log(f"io {label}: {impl}, round {round_ + 1}/{rounds}, {share} runs")
+                    folder = tmp / f"io-{impl}-{label}-{round_}"
+                    folder.mkdir()
+                    got = workload(pythons[impl], [kind, str(size), str(share), str(folder)], tmp)
+                    merged = results["io"][label].setdefault(impl, {})
+                    for key, value in got.items():
+                        if isinstance(value, list):
+                            merged.setdefault(key, []).extend(value)
+                        else:
+                            merged[key] = value
     if "typecheck" in sections:
         # rounds alternate between the implementations so that a busy spell of the machine hits both
         results["typecheck"] = {}
@@ -186,8 +197,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ours-python", required=True, help="interpreter of the nemo-core venv")
     parser.add_argument("--toolkit-python", required=True, help="interpreter of the nemo_toolkit venv")
     parser.add_argument("--sizes", default="10MB,200MB,1GB", help="weights sizes of save/restore")
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure")
-    parser.add_argument("--big-runs", type=int, default=5, help="runs per figure for sizes of 512MB or more")
+    parser.add_argument("--runs", type=int, default=6, help="runs per figure")
+    parser.add_argument("--big-runs", type=int, default=6, help="runs per figure for sizes of 512MB or more")
+    parser.add_argument(
+        "--io-rounds",
+        type=int,
+        default=3,
+        help="processes per implementation and size the runs are split over",
+    )
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20000, help="calls per typecheck sample")
     parser.add_argument("--train-steps", type=int, default=100)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import itertools
 import json
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -214,7 +216,7 @@ def typecheck_overhead(calls: int, repeats: int) -> None:
 
 
 def train(steps: int, hidden: int, batch: int, repeats: int, workdir: Path) -> None:
-    """Steps/s of ModelPT (``@typecheck()`` forward) and of a plain LightningModule, alternated."""
+    """Steps/s (1 / median step time) of ModelPT (``@typecheck()`` forward) and a plain LightningModule, alternated."""
     import logging
 
     import lightning.pytorch as pl
@@ -270,10 +272,13 @@ def train(steps: int, hidden: int, batch: int, repeats: int, workdir: Path) -> N
         model: Any = TrainModel(OmegaConf.create(cfg)) if kind == "modelpt" else Plain()
         trainer.fit(model)
         warm = steps // 5  # the first steps warm allocators and caches
-        span = timer.times[-1] - timer.times[warm]
+        times = timer.times[warm:]
+        # 1 / the median step time: a step that another process on this shared machine stalled shifts the
+        # mean, not the median
+        step = statistics.median(b - a for a, b in itertools.pairwise(times))
         del model, trainer
         gc.collect()
-        return (len(timer.times) - 1 - warm) / span
+        return 1 / step
 
     rates: dict[str, list[float]] = {"modelpt": [], "plain": []}
     for i in range(repeats):

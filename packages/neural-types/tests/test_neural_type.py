@@ -259,3 +259,19 @@ def test_lengths_and_spectrograms_regressions():
     assert (
         nt(("B", "D", "T"), SpectrogramType()).compare(nt(("B", "D", "T"), MelSpectrogramType())) is R.GREATER
     )
+
+
+def test_string_declarations_are_born_with_their_cache_key():
+    """Once a structure is known, a fresh string-axes declaration of a class-only element type starts keyed."""
+    learned = NeuralType((AxisType(AxisKind.Batch), AxisType(AxisKind.Time)), LogitsType())
+    key = learned._cache_key()
+    fresh = NeuralType(("B", "T"), LogitsType())
+    assert fresh._key == key
+    # parametrized element types depend on their parameters, so they are never keyed by class alone
+    low = NeuralType(("B", "T"), AudioSignal(freq=8000))
+    high = NeuralType(("B", "T"), AudioSignal(freq=16000))
+    assert low._key is None
+    assert high._key is None
+    assert low.compare(high) is R.SAME_TYPE_INCOMPATIBLE_PARAMS
+    assert NeuralType(("B", "T"), AudioSignal(freq=8000)).compare(low) is R.SAME
+    assert NeuralType(("B", "T"), AudioSignal(freq=16000)).compare(low) is R.SAME_TYPE_INCOMPATIBLE_PARAMS

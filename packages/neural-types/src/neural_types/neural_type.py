@@ -52,9 +52,12 @@ def _axes_id(axes: tuple[AxisType, ...]) -> int:
 
 
 # Axis declarations given as strings are converted once per distinct tuple, with their interned id, so that
-# ``NeuralType(("B", "T"), ...)`` in a property costs little.
-_STRING_AXES_CACHE: dict[tuple[str, ...], tuple[tuple[AxisType, ...], int]] = {}
+# ``NeuralType(("B", "T"), ...)`` in a property costs little. Each entry also holds the cache keys already
+# known for element classes compared by class alone (keyed by class; shared with _KEYS_BY_AID), so such a
+# NeuralType is born with its key and a comparison of a fresh declaration is two dict lookups.
+_STRING_AXES_CACHE: dict[tuple[str, ...], tuple[tuple[AxisType, ...], int, dict[type, int]]] = {}
 _MAX_STRING_AXES = 4096
+_KEYS_BY_AID: dict[int, dict[type, int]] = {}
 
 # Element classes already seen to be ElementType subclasses (a set lookup beats an ABC isinstance check), and
 # how each class can be cached: 0 = by class alone, 1 = with its parameters and fields, 2 = never (it
@@ -76,17 +79,18 @@ def _class_caching(cls: type[ElementType]) -> int:
     return mode
 
 
-def _axes_from_strings(axes: tuple[str, ...]) -> tuple[tuple[AxisType, ...], int]:
+def _axes_from_strings(axes: tuple[str, ...]) -> tuple[tuple[AxisType, ...], int, dict[type, int]]:
     entry = _STRING_AXES_CACHE.get(axes)
     if entry is None:
         converted = tuple(AxisType(AxisKind.from_str(label)) for label in axes)
-        entry = (converted, _axes_id(converted))
+        aid = _axes_id(converted)
+        entry = (converted, aid, _KEYS_BY_AID.setdefault(aid, {}) if aid >= 0 else {})
         if len(_STRING_AXES_CACHE) < _MAX_STRING_AXES:
             _STRING_AXES_CACHE[axes] = entry
     return entry
 
 
-def _validate_axes(axes: Sequence[Any]) -> tuple[tuple[AxisType, ...], int | None]:
+def _validate_axes(axes: Sequence[Any]) -> tuple[tuple[AxisType, ...], int | None, dict[type, int] | None]:
     """Check an axes declaration and convert it to a tuple of :class:`AxisType`.
 
     Raises:
@@ -99,7 +103,7 @@ def _validate_axes(axes: Sequence[Any]) -> tuple[tuple[AxisType, ...], int | Non
         )
     axes = tuple(axes)
     if not axes:
-        return axes, None
+        return axes, None, None
     if all(isinstance(axis, str) for axis in axes):
         return _axes_from_strings(axes)
     if not all(isinstance(axis, AxisType) for axis in axes):
@@ -115,7 +119,7 @@ def _validate_axes(axes: Sequence[Any]) -> tuple[tuple[AxisType, ...], int | Non
                 "put every list axis before the tensor axes."
             )
         seen_tensor_axis = seen_tensor_axis or not axis.is_list
-    return axes, None
+    return axes, None, None
 
 
 class NeuralType:
@@ -162,7 +166,9 @@ class NeuralType:
                 entry = _STRING_AXES_CACHE.get(axes)
             except TypeError:  # unhashable members: reported by _validate_axes
                 entry = None
-        self.axes, self._aid = entry if entry is not None else _validate_axes(axes)
+        self.axes, self._aid, keys = entry if entry is not None else _validate_axes(axes)
+        if keys:
+            self._key = keys.get(type(elements_type))
 
     def __str__(self) -> str:
         return f"axes: {self.axes}; elements_type: {type(self.elements_type).__name__}"
@@ -200,6 +206,7 @@ class NeuralType:
             key = -1
         elif mode == 0:
             key = _intern((cls, aid))
+            _KEYS_BY_AID.setdefault(aid, {})[cls] = key
         elif mode == 1:
             params = elem.type_parameters
             key = _intern((cls, aid, tuple(sorted(params.items())), elem.fields))
@@ -225,15 +232,7 @@ class NeuralType:
         """``compare`` without the compiler check (callers on the hot path have done it)."""
         first_key = self._key
         if first_key is None:
-            # Fast path for the usual fresh declaration: a plain element class on string-built axes.
-            cls = type(self.elements_type)
-            aid = self._aid
-            if aid is not None and aid >= 0 and _CLASS_CACHING.get(cls) == 0:
-                first_key = _INTERNED.get((cls, aid))
-            if first_key is None:
-                first_key = self._cache_key()
-            else:
-                self._key = first_key
+            first_key = self._cache_key()
         second_key = second._key
         if second_key is None:
             second_key = second._cache_key()
