@@ -202,18 +202,26 @@ def _train(results: dict[str, Any], lines: list[str]) -> None:
         f"{first['steps']} steps, the first fifth not timed; steps/s = 1 / median step time; same `Trainer` "
         "settings)",
         "",
-        "| model | venv | steps/s median (min–max) | ÷ plain `LightningModule` in the same venv |",
+        "The runs alternate between the two models (plain first in even rounds); the ratio is the median of "
+        "each round's ModelPT ÷ plain, so a slow spell of the machine cancels within its round.",
+        "",
+        "| model | venv | steps/s median (min–max) | ÷ plain `LightningModule` in the same venv: median of paired "
+        "ratios (ratio of medians) |",
         "|---|---|---|---|",
     ]
     for impl, label in (("ours", "nemo-core"), ("nemo_toolkit", "nemo_toolkit 3.0.0")):
         rates = tr[impl]["steps_per_s"]
-        plain = med(rates["plain"])
         lines.append(
             f"| `ModelPT` + `@typecheck()` | {label} | {spread(rates['modelpt'], digits=1)} | "
-            f"{med(rates['modelpt']) / plain:.3f}× |"
+            f"{paired_ratio(rates):.3f}× ({med(rates['modelpt']) / med(rates['plain']):.3f}×) |"
         )
         lines.append(f"| plain `LightningModule` | {label} | {spread(rates['plain'], digits=1)} | 1.000× |")
     lines.append("")
+
+
+def paired_ratio(rates: dict[str, list[float]]) -> float:
+    """Median over rounds of ModelPT steps/s ÷ plain steps/s, each pair measured back to back."""
+    return med([m / p for m, p in zip(rates["modelpt"], rates["plain"], strict=True)])
 
 
 def _largest(results: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -308,9 +316,14 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         out.append(("limit: `@typecheck()` overhead ≤ 5 µs", f"{ours_oh:.2f} µs", ours_oh <= 5))
     if "train" in results:
         rates = results["train"]["ours"]["steps_per_s"]
-        ratio = med(rates["modelpt"]) / med(rates["plain"])
+        ratio = paired_ratio(rates)
         out.append(
-            ("limit: `ModelPT` training ≥ 0.97× a plain `LightningModule`", f"{ratio:.3f}×", ratio >= 0.97)
+            (
+                "limit: `ModelPT` training ≥ 0.97× a plain `LightningModule`",
+                f"{ratio:.3f}× (median of paired ratios; ratio of medians "
+                f"{med(rates['modelpt']) / med(rates['plain']):.3f}×)",
+                ratio >= 0.97,
+            )
         )
     return out
 
