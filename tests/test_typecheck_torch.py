@@ -56,3 +56,17 @@ def test_torch_compile_skips_checks_while_tracing():
     compiled = torch.compile(model, backend="eager", fullgraph=False)
     x = torch.randn(2, 3, 8)  # a rank the declaration refuses in eager mode
     assert compiled(x=x).shape == (2, 3, 4)
+
+
+# strict export on torch 2.11 passes through the deprecated torch.jit.script_method on its own
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "non-strict"])
+def test_torch_export_of_a_typed_forward(strict):
+    # strict export traces with dynamo, which skips the checks; non-strict export runs them on fake tensors
+    model = Classifier().eval()
+    x = torch.randn(2, 8)
+    program = torch.export.export(model, (), {"x": x}, strict=strict)
+    assert torch.equal(program.module()(x=x), model.proj(x))
+    if not strict:
+        with pytest.raises(TypeError, match="Input shape mismatch"):
+            torch.export.export(model, (), {"x": torch.randn(2, 3, 8)}, strict=False)

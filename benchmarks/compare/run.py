@@ -42,7 +42,7 @@ OURS_IMPORTS = [
 TOOLKIT_IMPORTS = ["nemo", "nemo.core"]
 LIMIT_IMPORTS = ["torch"]
 SECTIONS = ("imports", "io", "typecheck", "train")
-TYPECHECK_ROUNDS = 3  # processes per implementation, 5 interleaved repeats each
+TYPECHECK_REPEATS = 7  # interleaved (undecorated, typecheck) repeats in each process
 
 
 def parse_size(text: str) -> int:
@@ -172,10 +172,10 @@ def run_sections(
     if "typecheck" in sections:
         # rounds alternate between the implementations so that a busy spell of the machine hits both
         results["typecheck"] = {}
-        for round_ in range(TYPECHECK_ROUNDS):
+        for round_ in range(args.typecheck_rounds):
             for impl in ("ours", "nemo_toolkit") if round_ % 2 == 0 else ("nemo_toolkit", "ours"):
-                _log(f"typecheck: {impl}, round {round_ + 1}/{TYPECHECK_ROUNDS}")
-                got = workload(pythons[impl], ["typecheck", str(args.calls), "5"], tmp)
+                _log(f"typecheck: {impl}, round {round_ + 1}/{args.typecheck_rounds}")
+                got = workload(pythons[impl], ["typecheck", str(args.calls), str(TYPECHECK_REPEATS)], tmp)
                 merged = results["typecheck"].setdefault(impl, {**got, "us_per_call": {}, "overhead_us": []})
                 for mode, values in got["us_per_call"].items():
                     merged["us_per_call"].setdefault(mode, []).extend(values)
@@ -206,7 +206,13 @@ def main(argv: list[str] | None = None) -> None:
         help="processes per implementation and size the runs are split over",
     )
     parser.add_argument("--import-runs", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=20000, help="calls per typecheck sample")
+    parser.add_argument("--calls", type=int, default=10000, help="calls per typecheck sample")
+    parser.add_argument(
+        "--typecheck-rounds",
+        type=int,
+        default=6,
+        help="processes per implementation for the typecheck figure, alternating between the two",
+    )
     parser.add_argument("--train-steps", type=int, default=100)
     parser.add_argument("--train-repeats", type=int, default=5)
     parser.add_argument("--hidden", type=int, default=1024)

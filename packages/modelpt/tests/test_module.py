@@ -106,7 +106,25 @@ def test_num_weights_and_input_example():
     assert x.shape == (2, 8, 8)
     assert lengths.dtype == torch.int64
     assert lengths.shape == (2,)
+    assert x.device.type == lengths.device.type == "cpu"  # no weights: the CPU
     assert NeuralModule().input_example() is None
+    # the examples follow the module's weights (meta stands in for a GPU here)
+    (x,) = Block(4, 3).to("meta").input_example()
+    assert x.device.type == "meta"
+
+
+def test_input_example_follows_buffers_when_there_are_no_parameters():
+    class Buffered(NeuralModule):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("scale", torch.ones(1))
+
+        @property
+        def input_types(self):
+            return {"n": NeuralType(("B",), LengthsType())}
+
+    (n,) = Buffered().to("meta").input_example()
+    assert (n.device.type, n.dtype) == ("meta", torch.int64)
 
 
 def test_from_config_dict_target_forms(tmp_path):

@@ -482,6 +482,17 @@ def test_checks_are_skipped_while_torch_compiles(monkeypatch):
     monkeypatch.setattr(_runtime, "_probe", None)
     with pytest.raises(TypeError, match="Input shape mismatch"):
         Module().forward(x=Shaped(1, 2, 3))
+    # torch.compiler.is_dynamo_compiling, where torch has it, is the probe of choice
+    monkeypatch.setitem(
+        sys.modules,
+        "torch",
+        types.SimpleNamespace(
+            jit=types.SimpleNamespace(is_scripting=lambda: False),
+            compiler=types.SimpleNamespace(is_compiling=lambda: False, is_dynamo_compiling=lambda: True),
+        ),
+    )
+    monkeypatch.setattr(_runtime, "_probe", None)
+    Module().forward(x=Shaped(1, 2, 3))
 
 
 def test_list_axes_declarations_check_rank_of_tensor_part():
@@ -497,3 +508,50 @@ def test_rank_is_read_from_ndim_when_there_is_no_shape():
         Module().forward(x=OnlyNdim())
     with pytest.raises(TypeError, match="Output shape mismatch"):
         Echo(None, {"y": LOGITS_BD})(result=OnlyNdim())
+
+
+class Tensorish:
+    """Like a tensor: ``ndim`` as an int (the wrapper's inline path) and room for a ``neural_type``."""
+
+    def __init__(self, *shape):
+        self.shape = shape
+        self.ndim = len(shape)
+
+
+def test_inline_path_remembers_accepted_pairs_but_still_rejects_others():
+    from neural_types import AudioSignal
+
+    module = Echo({"x": NeuralType(("B", "D"), ChannelType())}, {"y": LOGITS_BD})
+    value = Tensorish(2, 3)
+    for _ in range(2):  # the second call is answered from the accepted pairs
+        value.neural_type = NeuralType(("B", "D"), SpectrogramType())
+        assert module(x=value).neural_type is LOGITS_BD
+    value.neural_type = NeuralType(("B", "D"), LogitsType())
+    with pytest.raises(TypeError, match="INCOMPATIBLE: input type mismatch for 'x'"):
+        module(x=value)
+    value.neural_type = "not a NeuralType"  # foreign attributes of that name are not ours to judge
+    module(x=value)
+    with pytest.raises(TypeError, match=r"Input shape mismatch for 'x'.*\(shape \(2, 3, 4\)\)"):
+        module(x=Tensorish(2, 3, 4))
+
+    # parametrized element types are remembered with their parameters
+    audio = Echo({"a": NeuralType(("B", "T"), AudioSignal(16000))}, None)
+    value = Tensorish(2, 100)
+    for _ in range(2):
+        value.neural_type = NeuralType(("B", "T"), AudioSignal(16000))
+        audio(a=value)
+    value.neural_type = NeuralType(("B", "T"), AudioSignal(8000))
+    with pytest.raises(TypeError, match="SAME_TYPE_INCOMPATIBLE_PARAMS"):
+        audio(a=value)
+
+
+def test_inline_path_hands_containers_and_odd_values_to_the_general_checks():
+    module = Echo({"x": [CHANNEL_BD]}, {"y": [LOGITS_BD]})
+    out = module(x=[Tensorish(2, 3), Tensorish(1, 3)])
+    assert [o.neural_type for o in out] == [LOGITS_BD, LOGITS_BD]
+    with pytest.raises(TypeError, match="Input shape mismatch"):
+        module(x=[Tensorish(2, 3, 1)])
+    with pytest.raises(TypeError, match="Input argument 'z'"):
+        module(z=Tensorish(2, 3))
+    with pytest.raises(TypeError, match="Output shape mismatch for 'y'"):
+        Echo(None, {"y": LOGITS_BD})(result=Tensorish(2))

@@ -30,13 +30,17 @@ def _is_integer_type(neural_type: NeuralType) -> bool:
 
 
 def random_input_example(
-    input_types: dict[str, Any] | None, max_batch: int | None = None, max_dim: int | None = None
+    input_types: dict[str, Any] | None,
+    max_batch: int | None = None,
+    max_dim: int | None = None,
+    device: torch.device | str | None = None,
 ) -> tuple[Any, ...] | None:
     """Random tensors matching ``input_types`` (mandatory inputs, declaration order), or None if untyped.
 
     Batch axes get ``max_batch`` (default 2); axes with a declared size keep it; every other axis gets
     ``max_dim`` (default 8). Integer element types (lengths, labels, indices) give int64 values in
     ``[1, max_dim]``; everything else float32 normal values. Container specs give a one-element list.
+    The tensors are made on ``device`` (default: the CPU).
     """
     if not input_types:
         return None
@@ -59,9 +63,9 @@ def random_input_example(
                 for a in spec.axes
             )
         if _is_integer_type(spec):
-            value: Any = torch.randint(1, dim + 1, shape, dtype=torch.int64)
+            value: Any = torch.randint(1, dim + 1, shape, dtype=torch.int64, device=device)
         else:
-            value = torch.randn(shape)
+            value = torch.randn(shape, device=device)
         for _ in range(depth):
             value = [value]
         examples.append(value)
@@ -124,10 +128,18 @@ class NeuralModule(torch.nn.Module, Typing, Serialization, FileIO):
     def input_example(self, max_batch: int | None = None, max_dim: int | None = None) -> Any:
         """A tuple of random inputs matching ``input_types`` (used by export); None when untyped.
 
-        Override it when random values are not valid inputs (e.g. lengths that must match a signal).
+        The tensors are made on the device of the module's first parameter (or buffer), so a module moved
+        to a GPU exports without further ado. Override it when random values are not valid inputs (e.g.
+        lengths that must match a signal).
         """
+        first: torch.Tensor | None = next(self.parameters(), None)
+        if first is None:
+            first = next(self.buffers(), None)
         return random_input_example(
-            dict(self.input_types) if self.input_types else None, max_batch=max_batch, max_dim=max_dim
+            dict(self.input_types) if self.input_types else None,
+            max_batch=max_batch,
+            max_dim=max_dim,
+            device=None if first is None else first.device,
         )
 
     def freeze(self) -> None:

@@ -27,14 +27,26 @@ def is_scripting() -> bool:
 
 
 def is_compiling() -> bool:
-    """Return True while ``torch.compile``/dynamo traces the calling code."""
+    """Return True while dynamo traces the calling code (``torch.compile``, and ``torch.export`` in strict mode).
+
+    The probe is ``torch.compiler.is_dynamo_compiling``, which dynamo folds to True while tracing and which
+    in eager mode is a bare ``return False``: the cheapest call dynamo recognises, and it runs on every call
+    of every typed method. Non-strict ``torch.export`` runs the Python code eagerly on fake tensors, so the
+    checks run there as they do in eager mode. Older torch without that function gets
+    ``torch.compiler.is_compiling``.
+    """
     global _probe  # noqa: PLW0603 - resolved once, on first use after torch is imported
     probe = _probe
     if probe is None:
         torch = sys.modules.get("torch")
         if torch is None:
             return False
-        probe = _probe = getattr(getattr(torch, "compiler", None), "is_compiling", None) or _never
+        compiler = getattr(torch, "compiler", None)
+        probe = _probe = (
+            getattr(compiler, "is_dynamo_compiling", None)
+            or getattr(compiler, "is_compiling", None)
+            or _never
+        )
     return probe()
 
 

@@ -143,32 +143,33 @@ class NeuralType:
         elements_type: ElementType | None = None,
         optional: bool = False,
     ) -> None:
-        if elements_type is None:
-            elements_type = VoidType()
-        elif type(elements_type) not in _ELEMENT_CLASSES:
-            if not isinstance(elements_type, ElementType):
+        cls = type(elements_type)
+        if cls not in _ELEMENT_CLASSES:
+            if elements_type is None:
+                elements_type = VoidType()
+                cls = VoidType
+            elif not isinstance(elements_type, ElementType):
                 received = elements_type.__name__ if isinstance(elements_type, type) else repr(elements_type)
                 raise ValueError(
                     f"elements_type must be an ElementType instance, received {received}; "
                     "write e.g. ChannelType() rather than ChannelType."
                 )
-            _ELEMENT_CLASSES.add(type(elements_type))
-        self.elements_type = elements_type
+            else:
+                _ELEMENT_CLASSES.add(cls)
+        # Past the check above, the class is a known ElementType subclass (None became VoidType()).
+        self.elements_type: ElementType = elements_type  # type: ignore[assignment]
         self.optional = optional
-        self._key: int | None = None
         if axes is None:
             self.axes: tuple[AxisType, ...] | None = None
             self._aid: int | None = -2  # the id of "no axes"
+            self._key: int | None = None
             return
-        entry = None
-        if type(axes) is tuple:
-            try:
-                entry = _STRING_AXES_CACHE.get(axes)
-            except TypeError:  # unhashable members: reported by _validate_axes
-                entry = None
+        try:
+            entry = _STRING_AXES_CACHE.get(axes)  # type: ignore[call-overload]
+        except TypeError:  # unhashable: a list, or a tuple holding one; _validate_axes converts or reports it
+            entry = None
         self.axes, self._aid, keys = entry if entry is not None else _validate_axes(axes)
-        if keys:
-            self._key = keys.get(type(elements_type))
+        self._key = keys.get(cls) if keys else None
 
     def __str__(self) -> str:
         return f"axes: {self.axes}; elements_type: {type(self.elements_type).__name__}"

@@ -18,11 +18,11 @@ Checks can be switched off globally (:meth:`typecheck.set_typecheck_enabled`) or
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 
+from neural_types import _runtime as runtime
 from neural_types._runtime import is_compiling
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.neural_type import NeuralType
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 _ACCEPTED = (NeuralTypeComparisonResult.SAME, NeuralTypeComparisonResult.GREATER)
 _CONTAINERS = (list, tuple)
+# (declared key, received key) pairs of neural types already seen to be compatible; see _check_semantics.
+_ACCEPTED_PAIRS: set[tuple[int, int]] = set()
+_MAX_ACCEPTED_PAIRS = 65536
 
 
 class _State:
@@ -184,20 +187,29 @@ def _describe(where: str) -> str:
 
 
 def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) -> None:
-    """Raise unless the neural type carried by ``value`` (if any) may feed ``declared``."""
+    """Raise unless the neural type carried by ``value`` (if any) may feed ``declared``.
+
+    An accepted pair of cacheable types is remembered by its structure keys, so the next call with the same
+    declaration and the same kind of value passes with one set lookup in the wrapper.
+    """
     received = getattr(value, "neural_type", None)
     if received is None or not isinstance(received, NeuralType):
         return
     result = declared._compare_cached(received)
-    if result not in _ACCEPTED:
-        raise TypeError(
-            f"{result}: input type mismatch for {name!r} {_describe(where)}.\n"
-            f"  expected: {declared!r}\n  received: {received!r}\n"
-            f"  expected element parameters: {declared.elements_type.type_parameters}\n"
-            f"  received element parameters: {received.elements_type.type_parameters}\n"
-            "Pass a value of the declared type, or disable semantic checks with "
-            "typecheck.disable_semantic_checks()."
-        )
+    if result in _ACCEPTED:
+        first, second = declared._key, received._key
+        cacheable = first is not None and second is not None and first >= 0 and second >= 0
+        if cacheable and len(_ACCEPTED_PAIRS) < _MAX_ACCEPTED_PAIRS:
+            _ACCEPTED_PAIRS.add((first, second))  # type: ignore[arg-type]
+        return
+    raise TypeError(
+        f"{result}: input type mismatch for {name!r} {_describe(where)}.\n"
+        f"  expected: {declared!r}\n  received: {received!r}\n"
+        f"  expected element parameters: {declared.elements_type.type_parameters}\n"
+        f"  received element parameters: {received.elements_type.type_parameters}\n"
+        "Pass a value of the declared type, or disable semantic checks with "
+        "typecheck.disable_semantic_checks()."
+    )
 
 
 def _ndim(value: Any) -> int | None:
@@ -253,42 +265,50 @@ def _count_error(where: str, kind: str, given: int, meta: TypecheckMetadata, mis
     return TypeError(text + (f"; missing mandatory inputs: {missing}." if kind == "input" else "."))
 
 
-def _validate_inputs(where: str, types: Mapping[str, Any], kwargs: dict[str, Any], ignore: bool) -> None:
-    n_given, n_declared = len(kwargs), len(types)
-    if n_given != n_declared:
-        meta = TypecheckMetadata(types, ignore)
-        if n_given > n_declared or n_given < len(meta.mandatory_types):
-            missing = [name for name in meta.mandatory_types if name not in kwargs]
-            raise _count_error(where, "input", n_given, meta, missing)
-    semantic = _STATE.semantic
-    # The per-value checks are written out inline: this loop runs on every call of every typed method.
-    for name, value in kwargs.items():
-        spec = types.get(name)
-        if spec is None:
-            raise TypeError(
-                f"Input argument {name!r} {_describe(where)} has no declared type; declared inputs are "
-                f"{list(types)}. Rename the argument or add it to input_types."
-            )
-        declared, depth = (spec, 0) if type(spec) is NeuralType else _unwrap(name, spec)
-        if value is None:
-            continue
-        if semantic:
-            received = getattr(value, "neural_type", None)
-            if received is not None and declared._compare_cached(received) not in _ACCEPTED:
-                _check_semantics(where, name, declared, value)
-        # ``ndim`` (tensors, arrays) is cheaper than building a shape; anything else with a shape works too.
-        ndim = getattr(value, "ndim", None)
-        if type(ndim) is not int:
-            shape = getattr(value, "shape", None)
-            ndim = None if shape is None else len(shape)
-        if ndim is not None:
-            axes = declared.axes
-            if axes is not None and ndim != len(axes):
-                _check_rank(where, "Input", name, declared, value)
-        elif isinstance(value, _CONTAINERS):
-            expected = -1 if ignore else depth
-            for item in value:
-                _check_input_container(where, name, declared, item, 1, expected, semantic)
+def _positional_error(where: str, args: tuple[Any, ...], types: Mapping[str, Any]) -> TypeError:
+    return TypeError(
+        f"All arguments must be passed by kwargs only for typed methods: {where} received "
+        f"{len(args) - 1} positional argument(s). Call it as "
+        f"{where.rsplit('.', 1)[-1]}({', '.join(f'{n}=...' for n in types)})."
+    )
+
+
+def _check_input_count(where: str, types: Mapping[str, Any], kwargs: dict[str, Any], ignore: bool) -> None:
+    """Raise unless the number of keyword inputs lies between the mandatory and the declared count."""
+    meta = TypecheckMetadata(types, ignore)
+    n_given = len(kwargs)
+    if n_given > len(types) or n_given < len(meta.mandatory_types):
+        missing = [name for name in meta.mandatory_types if name not in kwargs]
+        raise _count_error(where, "input", n_given, meta, missing)
+
+
+def _validate_input(
+    where: str, types: Mapping[str, Any], name: str, value: Any, ignore: bool, semantic: bool
+) -> None:
+    """Check one keyword input in full: its name, container nesting, neural type and rank.
+
+    The wrapper checks plain declarations with array-like values inline and sends everything else here.
+
+    Raises:
+        TypeError: For an undeclared name, a malformed container spec or any failed check.
+    """
+    spec = types.get(name)
+    if spec is None:
+        raise TypeError(
+            f"Input argument {name!r} {_describe(where)} has no declared type; declared inputs are "
+            f"{list(types)}. Rename the argument or add it to input_types."
+        )
+    declared, depth = (spec, 0) if type(spec) is NeuralType else _unwrap(name, spec)
+    if value is None:
+        return
+    if semantic:
+        _check_semantics(where, name, declared, value)
+    if _ndim(value) is not None:
+        _check_rank(where, "Input", name, declared, value)
+    elif isinstance(value, _CONTAINERS):
+        expected = -1 if ignore else depth
+        for item in value:
+            _check_input_container(where, name, declared, item, 1, expected, semantic)
 
 
 def _tag(value: Any, declared: NeuralType) -> None:
@@ -403,7 +423,7 @@ class typecheck:
         self.output_override = output_types is not typecheck.TypeState.UNINITIALIZED
         self.ignore_collections = ignore_collections
 
-    def __call__(self, wrapped: _F) -> _F:
+    def __call__(self, wrapped: _F) -> _F:  # noqa: PLR0915 - the hot path is inlined on purpose
         """Wrap ``wrapped``; returns it unchanged while wrapping is disabled by :meth:`enable_wrapping`."""
         if not _STATE.wrapping:
             return wrapped
@@ -418,29 +438,69 @@ class typecheck:
         fixed_in: Mapping[str, Any] | None = self.input_types if self.input_override else None  # type: ignore[assignment]
         fixed_out: Mapping[str, Any] | None = self.output_types if self.output_override else None  # type: ignore[assignment]
         input_override, output_override = self.input_override, self.output_override
-        modules = sys.modules
+        checked_classes, accepted_pairs = _CHECKED_CLASSES, _ACCEPTED_PAIRS
 
         @functools.wraps(wrapped)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:  # noqa: PLR0915 - see the comment below
+            # Every typed call of every module runs this, so the common case (plain NeuralType declarations,
+            # keyword tensors, one returned tensor) is written out inline; anything else takes the general
+            # helpers below, which also build every error message.
             if not state.enabled:
                 return wrapped(*args, **kwargs)
             instance = args[0] if args else None
-            if type(instance) not in _CHECKED_CLASSES:
+            if type(instance) not in checked_classes:
                 _check_instance(instance, where)
-            if "torch" in modules and is_compiling():
+            probe = runtime._probe
+            if probe() if probe is not None else is_compiling():
                 return wrapped(*args, **kwargs)
             input_types: Mapping[str, Any] | None = fixed_in if input_override else instance.input_types  # type: ignore[union-attr]
             output_types: Mapping[str, Any] | None = fixed_out if output_override else instance.output_types  # type: ignore[union-attr]
             if input_types is not None:
                 if len(args) > 1:
-                    raise TypeError(
-                        f"All arguments must be passed by kwargs only for typed methods: {where} received "
-                        f"{len(args) - 1} positional argument(s). Call it as "
-                        f"{where.rsplit('.', 1)[-1]}({', '.join(f'{n}=...' for n in input_types)})."
-                    )
-                _validate_inputs(where, input_types, kwargs, ignore)
+                    raise _positional_error(where, args, input_types)
+                if len(kwargs) != len(input_types):
+                    _check_input_count(where, input_types, kwargs, ignore)
+                semantic = state.semantic
+                for name, value in kwargs.items():
+                    declared = input_types.get(name)
+                    if type(declared) is not NeuralType or value is None:
+                        _validate_input(where, input_types, name, value, ignore, semantic)
+                        continue
+                    if semantic:
+                        received = getattr(value, "neural_type", None)
+                        if received is not None:
+                            try:
+                                accepted = (declared._key, received._key) in accepted_pairs
+                            except AttributeError:  # not a NeuralType; _check_semantics sorts it out
+                                accepted = False
+                            if not accepted:
+                                _check_semantics(where, name, declared, value)
+                    try:
+                        ndim = value.ndim
+                    except AttributeError:
+                        ndim = None
+                    if type(ndim) is not int:
+                        _validate_input(where, input_types, name, value, ignore, False)
+                    elif declared.axes is not None and ndim != len(declared.axes):
+                        _check_rank(where, "Input", name, declared, value)
             outputs = wrapped(*args, **kwargs)
             if output_types is not None:
+                if len(output_types) == 1 and not isinstance(outputs, _CONTAINERS):
+                    (declared,) = output_types.values()
+                    if type(declared) is NeuralType:
+                        try:  # noqa: SIM105 - see _tag
+                            outputs.neural_type = declared
+                        except Exception:
+                            pass
+                        axes = declared.axes
+                        if axes is not None:
+                            try:
+                                ndim = outputs.ndim
+                            except AttributeError:
+                                ndim = None
+                            if type(ndim) is not int or ndim != len(axes):
+                                _check_rank(where, "Output", next(iter(output_types)), declared, outputs)
+                        return outputs
                 _attach_outputs(where, output_types, outputs, ignore)
             return outputs
 
