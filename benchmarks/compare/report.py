@@ -173,25 +173,55 @@ def _io(results: dict[str, Any], lines: list[str]) -> None:
     lines.append("")
 
 
+def _best_overheads(tc: dict[str, Any], impl: str) -> list[float] | None:
+    """Each process's overhead from its fastest repeats; None for results written before it was recorded."""
+    best = tc[impl].get("best_overhead_us")
+    return list(best) if best else None
+
+
+def typecheck_ratio(tc: dict[str, Any]) -> tuple[float, float, float]:
+    """(toolkit ÷ ours on the per-process figures, the same on all paired samples, our headline µs).
+
+    Older results without per-process figures give the all-samples figures twice.
+    """
+    all_ratio = med(tc["nemo_toolkit"]["overhead_us"]) / med(tc["ours"]["overhead_us"])
+    ours, toolkit = _best_overheads(tc, "ours"), _best_overheads(tc, "nemo_toolkit")
+    if ours is None or toolkit is None:
+        return all_ratio, all_ratio, med(tc["ours"]["overhead_us"])
+    return med(toolkit) / med(ours), all_ratio, med(ours)
+
+
 def _typecheck(results: dict[str, Any], lines: list[str]) -> None:
     tc = results["typecheck"]
     calls = tc["ours"]["calls"]
+    processes = len(_best_overheads(tc, "ours") or [])
     lines += [
         f"### `@typecheck()` per call (µs; torch tensors, one typed input and output; "
-        f"{len(tc['ours']['overhead_us'])} repeats of {calls} calls, in processes alternating between the "
-        "implementations)",
+        f"{len(tc['ours']['overhead_us'])} repeats of {calls} calls"
+        + (f" in {processes} processes per implementation" if processes else "")
+        + ", in processes alternating between the implementations)",
         "",
-        "| implementation | undecorated | with `@typecheck()` | overhead (median of paired differences) |",
-        "|---|---|---|---|",
+        "Overhead is the decorated call minus the undecorated one. Each process times both in turns; its figure "
+        "is the fastest decorated repeat minus the fastest undecorated one (timeit's estimator: interference "
+        "on a shared machine only adds time), and the table gives the median over processes. The median of "
+        "every paired difference, which keeps the interference in, is shown beside it.",
+        "",
+        "| implementation | undecorated | with `@typecheck()` | overhead (per process, fastest repeats) | "
+        "overhead (all paired differences) |",
+        "|---|---|---|---|---|",
     ]
     for impl, label in (("ours", "nemo-core"), ("nemo_toolkit", "nemo_toolkit 3.0.0")):
         r = tc[impl]
         lines.append(
             f"| {label} | {spread(r['us_per_call']['undecorated'])} | {spread(r['us_per_call']['typecheck'])} | "
-            f"{spread(r['overhead_us'])} |"
+            f"{spread(_best_overheads(tc, impl) or [float('nan')])} | {spread(r['overhead_us'])} |"
         )
-    ratio = med(tc["nemo_toolkit"]["overhead_us"]) / med(tc["ours"]["overhead_us"])
-    lines += ["", f"nemo_toolkit's overhead ÷ nemo-core's: {ratio:.2f}×", ""]
+    best_ratio, all_ratio, _ = typecheck_ratio(tc)
+    lines += [
+        "",
+        f"nemo_toolkit's overhead ÷ nemo-core's: {best_ratio:.2f}× (all paired differences: {all_ratio:.2f}×)",
+        "",
+    ]
 
 
 def _train(results: dict[str, Any], lines: list[str]) -> None:
@@ -309,10 +339,16 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         config = max(med(col(by["ours"]["config"], "seconds")) for by in results["io"].values()) * 1e3
         out.append(("limit: config read < 5 ms", f"{config:.1f} ms (slowest size)", config < 5))
     if "typecheck" in results:
-        tc = results["typecheck"]
-        ours_oh = med(tc["ours"]["overhead_us"])
-        ratio = med(tc["nemo_toolkit"]["overhead_us"]) / ours_oh
-        out.append(("`@typecheck()` overhead ≥ 7× lower", f"{ratio:.2f}×", ratio >= 7))
+        best_ratio, all_ratio, ours_oh = typecheck_ratio(results["typecheck"])
+        out.append(
+            (
+                "`@typecheck()` overhead ≥ 7× lower",
+                f"{best_ratio:.2f}× (per process, fastest repeats; all paired differences: {all_ratio:.2f}×)"
+                if _best_overheads(results["typecheck"], "ours")
+                else f"{all_ratio:.2f}×",
+                best_ratio >= 7,
+            )
+        )
         out.append(("limit: `@typecheck()` overhead ≤ 5 µs", f"{ours_oh:.2f} µs", ours_oh <= 5))
     if "train" in results:
         rates = results["train"]["ours"]["steps_per_s"]

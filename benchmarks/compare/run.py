@@ -176,10 +176,14 @@ def run_sections(
             for impl in ("ours", "nemo_toolkit") if round_ % 2 == 0 else ("nemo_toolkit", "ours"):
                 _log(f"typecheck: {impl}, round {round_ + 1}/{args.typecheck_rounds}")
                 got = workload(pythons[impl], ["typecheck", str(args.calls), str(TYPECHECK_REPEATS)], tmp)
-                merged = results["typecheck"].setdefault(impl, {**got, "us_per_call": {}, "overhead_us": []})
+                merged = results["typecheck"].setdefault(
+                    impl,
+                    {"calls": got["calls"], "us_per_call": {}, "overhead_us": [], "best_overhead_us": []},
+                )
                 for mode, values in got["us_per_call"].items():
                     merged["us_per_call"].setdefault(mode, []).extend(values)
                 merged["overhead_us"].extend(got["overhead_us"])
+                merged["best_overhead_us"].append(got["best_overhead_us"])
     if "train" in sections:
         results["train"] = {}
         for impl in ("ours", "nemo_toolkit"):
