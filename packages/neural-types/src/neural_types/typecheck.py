@@ -332,26 +332,14 @@ def _attach(where: str, name: str, declared: NeuralType, value: Any, depth: int,
 
 def _attach_outputs(where: str, types: Mapping[str, Any], outputs: Any, ignore: bool) -> None:
     if not isinstance(outputs, _CONTAINERS):
-        # The common case, written out inline: one returned value, tagged with the first declared type.
-        if not types:
-            raise _count_error(where, "output", 1, TypecheckMetadata(types, ignore), [])
-        name = next(iter(types))
-        spec = types[name]
-        if len(types) > 1 and len(TypecheckMetadata(types, ignore).mandatory_types) > 1:
-            raise _count_error(where, "output", 1, TypecheckMetadata(types, ignore), [])
-        declared = spec if type(spec) is NeuralType else _unwrap(name, spec)[0]
-        try:  # noqa: SIM105 - see _tag
-            outputs.neural_type = declared
-        except Exception:
-            pass
-        axes = declared.axes
-        if axes is not None:
-            ndim = getattr(outputs, "ndim", None)
-            if type(ndim) is not int:
-                shape = getattr(outputs, "shape", None)
-                ndim = None if shape is None else len(shape)
-            if ndim is not None and ndim != len(axes):
-                _check_rank(where, "Output", name, declared, outputs)
+        # One returned value, tagged with the first declared type (the wrapper handles the plainest case).
+        meta = TypecheckMetadata(types, ignore)
+        if not meta.names or len(meta.mandatory_types) > 1:
+            raise _count_error(where, "output", 1, meta, [])
+        name = meta.names[0]
+        declared = meta.base_types[name]
+        _tag(outputs, declared)
+        _check_rank(where, "Output", name, declared, outputs)
         return
     meta = TypecheckMetadata(types, ignore)
     n_out, n_declared = len(outputs), len(meta.names)
