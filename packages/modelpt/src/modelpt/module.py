@@ -135,8 +135,9 @@ class NeuralModule(torch.nn.Module, Typing, Serialization, FileIO):
         first: torch.Tensor | None = next(self.parameters(), None)
         if first is None:
             first = next(self.buffers(), None)
+        declared = self.input_types  # a property that may build its dict on every read
         return random_input_example(
-            dict(self.input_types) if self.input_types else None,
+            dict(declared) if declared else None,
             max_batch=max_batch,
             max_dim=max_dim,
             device=None if first is None else first.device,

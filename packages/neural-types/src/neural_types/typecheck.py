@@ -469,7 +469,7 @@ class typecheck:
                         ndim = None
                     if type(ndim) is not int:
                         _validate_input(where, input_types, name, value, ignore, False)
-                    elif declared.axes is not None and ndim != len(declared.axes):
+                    elif (axes := declared.axes) is not None and ndim != len(axes):
                         _check_rank(where, "Input", name, declared, value)
             outputs = wrapped(*args, **kwargs)
             if output_types is not None:
