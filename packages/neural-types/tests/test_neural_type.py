@@ -204,6 +204,17 @@ def test_caches_are_bounded_and_stay_correct_when_full(monkeypatch):
     assert len(neural_type_module._COMPARE_CACHE) == 30
 
 
+def test_keys_are_never_reused_when_a_table_is_swapped(monkeypatch):
+    before = NeuralType(("B", "T"), ChannelType())
+    used = set(neural_type_module._INTERNED.values()) | {before._cache_key()}
+    monkeypatch.setattr(neural_type_module, "_INTERNED", {})
+    monkeypatch.setattr(neural_type_module, "_COMPARE_CACHE", {})
+    after = NeuralType((AxisType(AxisKind.Time, 7),), LogitsType())  # interned into the empty table
+    assert after._cache_key() not in used
+    assert before.compare(after) is R.INCOMPATIBLE
+    assert after.compare(NeuralType((AxisType(AxisKind.Time, 7),), LogitsType())) is R.SAME
+
+
 def test_fresh_objects_share_cache_entries(monkeypatch):
     monkeypatch.setattr(neural_type_module, "_COMPARE_CACHE", {})
     for _ in range(5):

@@ -373,6 +373,21 @@ def test_plain_function_and_non_typing_instance_are_runtime_errors():
         NotTyping().f(x=1)
 
 
+def test_a_call_without_any_positional_argument():
+    @typecheck()
+    def free(x=None):
+        return x
+
+    with pytest.raises(RuntimeError, match="it was called with no instance"):
+        free()
+    with pytest.raises(RuntimeError, match="it was called with no instance"):
+        free(x=1)
+    with typecheck.disable_checks():  # passed through unchanged, with no stand-in for the missing instance
+        assert free() is None
+        assert free(x=2) == 2
+        assert Module().forward(Shaped(2, 3)).shape == (2, 3)
+
+
 def test_legacy_ports_are_refused():
     class Legacy(Typing):
         @property
@@ -543,6 +558,27 @@ def test_inline_path_remembers_accepted_pairs_but_still_rejects_others():
     value.neural_type = NeuralType(("B", "T"), AudioSignal(8000))
     with pytest.raises(TypeError, match="SAME_TYPE_INCOMPATIBLE_PARAMS"):
         audio(a=value)
+
+
+def test_a_single_output_declaration_is_followed_when_its_name_or_type_changes():
+    class Renamed(Echo):
+        def __init__(self):
+            super().__init__({"x": CHANNEL_BD}, {"y": LOGITS_BD})
+
+    module = Renamed()
+    assert module(x=Tensorish(2, 3)).neural_type is LOGITS_BD  # learns the name "y"
+    spectrogram = NeuralType(("B", "D", "T"), SpectrogramType())
+    module._outputs = {"z": spectrogram}
+    with pytest.raises(TypeError, match=r"Output shape mismatch for 'z'.*3 axes"):
+        module(x=Tensorish(2, 3))
+    module._inputs = None
+    assert module(x=Tensorish(2, 3, 4)).neural_type is spectrogram
+    module._outputs = {"y": LOGITS_BD, "z": spectrogram}  # the learnt name, but no longer the only output
+    with pytest.raises(TypeError, match="Number of output arguments returned"):
+        module(x=Tensorish(2, 3))
+    module._outputs = {"y": [LOGITS_BD]}  # the learnt name, now a container spec
+    out = module(x=[Tensorish(2, 3)])
+    assert out[0].neural_type is LOGITS_BD
 
 
 def test_inline_path_hands_containers_and_odd_values_to_the_general_checks():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from neural_types._runtime import under_compiler
@@ -28,6 +29,9 @@ _R = NeuralTypeComparisonResult
 # parameters, fields, axes) is interned to a small int once, so the cache also hits for the fresh objects
 # that NeMo-style ``input_types`` properties build on every call.
 _INTERNED: dict[tuple[Any, ...], int] = {}
+# Keys are never reused, even if a table is emptied or swapped: NeuralType objects and the tables below hold
+# keys for as long as they live, and a reused key would name two structures.
+_NEXT_KEY = itertools.count()
 _MAX_INTERNED = 65536
 _COMPARE_CACHE: dict[tuple[int, int], NeuralTypeComparisonResult] = {}
 _MAX_COMPARE_CACHE = 65536
@@ -42,7 +46,7 @@ def _intern(structure: tuple[Any, ...]) -> int:
     if key is None:
         if len(_INTERNED) >= _MAX_INTERNED:
             return -1
-        key = _INTERNED[structure] = len(_INTERNED)
+        key = _INTERNED[structure] = next(_NEXT_KEY)
     return key
 
 

@@ -44,9 +44,22 @@ if TYPE_CHECKING:
 
 _ACCEPTED = (NeuralTypeComparisonResult.SAME, NeuralTypeComparisonResult.GREATER)
 _CONTAINERS = (list, tuple)
-# (declared key, received key) pairs of neural types already seen to be compatible; see _check_semantics.
-_ACCEPTED_PAIRS: set[tuple[int, int]] = set()
+
+
+class _AcceptedPairs(dict):  # type: ignore[type-arg]
+    """Declared key -> received keys of neural types already seen to be compatible; see _check_semantics.
+
+    A missing declared key reads as the empty set, so the wrapper's lookup needs no branch and no exception.
+    """
+
+    def __missing__(self, key: Any) -> frozenset[int]:
+        return _NONE_ACCEPTED
+
+
+_NONE_ACCEPTED: frozenset[int] = frozenset()
+_ACCEPTED_PAIRS: dict[int, set[int]] = _AcceptedPairs()
 _MAX_ACCEPTED_PAIRS = 65536
+_accepted_count = 0
 
 
 class _State:
@@ -190,8 +203,9 @@ def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) ->
     """Raise unless the neural type carried by ``value`` (if any) may feed ``declared``.
 
     An accepted pair of cacheable types is remembered by its structure keys, so the next call with the same
-    declaration and the same kind of value passes with one set lookup in the wrapper.
+    declaration and the same kind of value passes with a dict and a set lookup in the wrapper.
     """
+    global _accepted_count  # noqa: PLW0603 - bounds the table's total size
     received = getattr(value, "neural_type", None)
     if received is None or not isinstance(received, NeuralType):
         return
@@ -199,8 +213,13 @@ def _check_semantics(where: str, name: str, declared: NeuralType, value: Any) ->
     if result in _ACCEPTED:
         first, second = declared._key, received._key
         cacheable = first is not None and second is not None and first >= 0 and second >= 0
-        if cacheable and len(_ACCEPTED_PAIRS) < _MAX_ACCEPTED_PAIRS:
-            _ACCEPTED_PAIRS.add((first, second))  # type: ignore[arg-type]
+        if cacheable and _accepted_count < _MAX_ACCEPTED_PAIRS:
+            received_keys = _ACCEPTED_PAIRS.get(first)  # type: ignore[arg-type]
+            if received_keys is None:
+                received_keys = _ACCEPTED_PAIRS[first] = set()  # type: ignore[index]
+            if second not in received_keys:
+                received_keys.add(second)  # type: ignore[arg-type]
+                _accepted_count += 1
         return
     raise TypeError(
         f"{result}: input type mismatch for {name!r} {_describe(where)}.\n"
@@ -427,9 +446,11 @@ class typecheck:
         fixed_out: Mapping[str, Any] | None = self.output_types if self.output_override else None  # type: ignore[assignment]
         input_override, output_override = self.input_override, self.output_override
         checked_classes, accepted_pairs = _CHECKED_CLASSES, _ACCEPTED_PAIRS
+        single_output: Any = None  # the name of the single declared output, learnt on the first call
 
         @functools.wraps(wrapped)
         def wrapper(*args: Any, **kwargs: Any) -> Any:  # noqa: PLR0915 - see the comment below
+            nonlocal single_output
             # Every typed call of every module runs this, so the common case (plain NeuralType declarations,
             # keyword tensors, one returned tensor) is written out inline; anything else takes the general
             # helpers below, which also build every error message.
@@ -449,7 +470,8 @@ class typecheck:
                 if len(kwargs) != len(input_types):
                     _check_input_count(where, input_types, kwargs, ignore)
                 semantic = state.semantic
-                for name, value in kwargs.items():
+                for name in kwargs:  # noqa: PLC0206 - cheaper than .items() for the usual one or two inputs
+                    value = kwargs[name]
                     declared = input_types.get(name)
                     if type(declared) is not NeuralType or value is None:
                         _validate_input(where, input_types, name, value, ignore, semantic)
@@ -458,7 +480,7 @@ class typecheck:
                         received = getattr(value, "neural_type", None)
                         if received is not None:
                             try:
-                                accepted = (declared._key, received._key) in accepted_pairs
+                                accepted = received._key in accepted_pairs[declared._key]  # type: ignore[index]
                             except AttributeError:  # not a NeuralType; _check_semantics sorts it out
                                 accepted = False
                             if not accepted:
@@ -472,24 +494,29 @@ class typecheck:
                     elif (axes := declared.axes) is not None and ndim != len(axes):
                         _check_rank(where, "Input", name, declared, value)
             outputs = wrapped(*args, **kwargs)
-            if output_types is not None:
-                if len(output_types) == 1 and not isinstance(outputs, _CONTAINERS):
-                    (declared,) = output_types.values()
-                    if type(declared) is NeuralType:
+            if output_types is None:
+                return outputs
+            # One declared output and one array returned: the name seen last time finds the declaration
+            # without iterating the dict, and an int ``ndim`` marks a leaf without an isinstance check.
+            if len(output_types) == 1:
+                declared = output_types.get(single_output)
+                if type(declared) is NeuralType:
+                    try:
+                        ndim = outputs.ndim
+                    except AttributeError:
+                        ndim = None
+                    if type(ndim) is int:
                         try:  # noqa: SIM105 - see _tag
                             outputs.neural_type = declared
                         except Exception:
                             pass
                         axes = declared.axes
-                        if axes is not None:
-                            try:
-                                ndim = outputs.ndim
-                            except AttributeError:
-                                ndim = None
-                            if type(ndim) is not int or ndim != len(axes):
-                                _check_rank(where, "Output", next(iter(output_types)), declared, outputs)
+                        if axes is not None and ndim != len(axes):
+                            _check_rank(where, "Output", single_output, declared, outputs)
                         return outputs
-                _attach_outputs(where, output_types, outputs, ignore)
+                else:
+                    single_output = next(iter(output_types))
+            _attach_outputs(where, output_types, outputs, ignore)
             return outputs
 
         return wrapper  # type: ignore[return-value]
