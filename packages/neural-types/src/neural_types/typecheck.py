@@ -10,7 +10,9 @@ for inputs and outputs that are lists of tensors). Methods decorated with ``@typ
   neural type of values that already carry one (*semantic* checks),
 * attach ``.neural_type`` to the outputs.
 
-Per-declaration metadata and per-type-pair comparisons are cached, so the checks cost a few microseconds.
+Per-declaration metadata and per-type-pair comparisons are cached, and the wrapper's hot path is generated
+per signature shape (see ``_wrapper``), so the checks cost a few microseconds; this module holds the helpers
+that path calls for everything off the common case, which also build every error message.
 Checks can be switched off globally (:meth:`typecheck.set_typecheck_enabled`) or in a block
 (:meth:`typecheck.disable_checks`), and are skipped while TorchScript or ``torch.compile`` compiles the code.
 """
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from enum import Enum
 
 from neural_types import _runtime as runtime
+from neural_types import _wrapper
 from neural_types._runtime import is_compiling
 from neural_types.comparison import NeuralTypeComparisonResult
 from neural_types.neural_type import NeuralType
@@ -397,6 +400,24 @@ def _check_instance(instance: Any, where: str) -> None:
     _CHECKED_CLASSES.add(cls)
 
 
+# What the generated wrappers (see _wrapper) call by name: the state, the caches and the helpers above.
+_WRAPPER_NAMESPACE = {
+    "_state": _STATE,
+    "_checked_classes": _CHECKED_CLASSES,
+    "_accepted_pairs": _ACCEPTED_PAIRS,
+    "_runtime": runtime,
+    "_is_compiling": is_compiling,
+    "_NeuralType": NeuralType,
+    "_check_instance": _check_instance,
+    "_positional_error": _positional_error,
+    "_check_input_count": _check_input_count,
+    "_validate_input": _validate_input,
+    "_check_semantics": _check_semantics,
+    "_check_rank": _check_rank,
+    "_attach_outputs": _attach_outputs,
+}
+
+
 class typecheck:
     """Decorator that checks a method's inputs and tags its outputs with their neural types.
 
@@ -430,7 +451,7 @@ class typecheck:
         self.output_override = output_types is not typecheck.TypeState.UNINITIALIZED
         self.ignore_collections = ignore_collections
 
-    def __call__(self, wrapped: _F) -> _F:  # noqa: PLR0915 - the hot path is inlined on purpose
+    def __call__(self, wrapped: _F) -> _F:
         """Wrap ``wrapped``; returns it unchanged while wrapping is disabled by :meth:`enable_wrapping`."""
         if not _STATE.wrapping:
             return wrapped
@@ -439,86 +460,17 @@ class typecheck:
                 f"@typecheck() decorates callables, received {type(wrapped).__name__}; "
                 "did you write @typecheck instead of @typecheck()?"
             )
-        state = _STATE
-        where = getattr(wrapped, "__qualname__", repr(wrapped))
-        ignore = self.ignore_collections
-        fixed_in: Mapping[str, Any] | None = self.input_types if self.input_override else None  # type: ignore[assignment]
-        fixed_out: Mapping[str, Any] | None = self.output_types if self.output_override else None  # type: ignore[assignment]
-        input_override, output_override = self.input_override, self.output_override
-        checked_classes, accepted_pairs = _CHECKED_CLASSES, _ACCEPTED_PAIRS
-        single_output: Any = None  # the name of the single declared output, learnt on the first call
-
-        @functools.wraps(wrapped)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:  # noqa: PLR0915 - see the comment below
-            nonlocal single_output
-            # Every typed call of every module runs this, so the common case (plain NeuralType declarations,
-            # keyword tensors, one returned tensor) is written out inline; anything else takes the general
-            # helpers below, which also build every error message.
-            if not state.enabled:
-                return wrapped(*args, **kwargs)
-            instance = args[0] if args else None
-            if type(instance) not in checked_classes:
-                _check_instance(instance, where)
-            probe = runtime._probe
-            if probe() if probe is not None else is_compiling():
-                return wrapped(*args, **kwargs)
-            input_types: Mapping[str, Any] | None = fixed_in if input_override else instance.input_types  # type: ignore[union-attr]
-            output_types: Mapping[str, Any] | None = fixed_out if output_override else instance.output_types  # type: ignore[union-attr]
-            if input_types is not None:
-                if len(args) > 1:
-                    raise _positional_error(where, args, input_types)
-                if len(kwargs) != len(input_types):
-                    _check_input_count(where, input_types, kwargs, ignore)
-                semantic = state.semantic
-                for name in kwargs:  # noqa: PLC0206 - cheaper than .items() for the usual one or two inputs
-                    value = kwargs[name]
-                    declared = input_types.get(name)
-                    if type(declared) is not NeuralType or value is None:
-                        _validate_input(where, input_types, name, value, ignore, semantic)
-                        continue
-                    if semantic:
-                        received = getattr(value, "neural_type", None)
-                        if received is not None:
-                            try:
-                                accepted = received._key in accepted_pairs[declared._key]  # type: ignore[index]
-                            except AttributeError:  # not a NeuralType; _check_semantics sorts it out
-                                accepted = False
-                            if not accepted:
-                                _check_semantics(where, name, declared, value)
-                    try:
-                        ndim = value.ndim
-                    except AttributeError:
-                        ndim = None
-                    if type(ndim) is not int:
-                        _validate_input(where, input_types, name, value, ignore, False)
-                    elif (axes := declared.axes) is not None and ndim != len(axes):
-                        _check_rank(where, "Input", name, declared, value)
-            outputs = wrapped(*args, **kwargs)
-            if output_types is None:
-                return outputs
-            # One declared output and one array returned: the name seen last time finds the declaration
-            # without iterating the dict, and an int ``ndim`` marks a leaf without an isinstance check.
-            if len(output_types) == 1:
-                declared = output_types.get(single_output)
-                if type(declared) is NeuralType:
-                    try:
-                        ndim = outputs.ndim
-                    except AttributeError:
-                        ndim = None
-                    if type(ndim) is int:
-                        try:  # noqa: SIM105 - see _tag
-                            outputs.neural_type = declared
-                        except Exception:
-                            pass
-                        axes = declared.axes
-                        if axes is not None and ndim != len(axes):
-                            _check_rank(where, "Output", single_output, declared, outputs)
-                        return outputs
-                else:
-                    single_output = next(iter(output_types))
-            _attach_outputs(where, output_types, outputs, ignore)
-            return outputs
-
+        wrapper = _wrapper.build(
+            wrapped,
+            _WRAPPER_NAMESPACE,
+            where=getattr(wrapped, "__qualname__", repr(wrapped)),
+            ignore=self.ignore_collections,
+            fixed_in=self.input_types if self.input_override else None,  # type: ignore[arg-type]
+            fixed_out=self.output_types if self.output_override else None,  # type: ignore[arg-type]
+            input_override=self.input_override,
+            output_override=self.output_override,
+        )
+        functools.update_wrapper(wrapper, wrapped)
         return wrapper  # type: ignore[return-value]
 
     @staticmethod

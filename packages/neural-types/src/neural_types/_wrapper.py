@@ -1,0 +1,301 @@
+"""Builds the function that ``@typecheck()`` puts in place of a method.
+
+Every call of every typed module runs this function, so its source is generated, once per signature shape,
+from the template below (as :mod:`dataclasses` generates ``__init__``). Two variants share the template:
+
+* **keyword**, for a plain function such as ``def forward(self, x, lengths=None)``: the wrapper takes ``x``
+  and ``lengths`` as keyword-only parameters and calls the method with them directly. This saves building an
+  argument dict on the way in and unpacking it again on the way out, about an eighth of the per-call
+  overhead. A call that does not fit (a positional argument, an undeclared keyword, a missing argument) is
+  handed to the generic variant with its arguments as given.
+* **generic**, for everything else (``*args``/``**kwargs`` parameters, positional-only parameters, callables
+  that are not plain functions): ``wrapper(*args, **kwargs)``.
+
+Both check exactly the same things, with the same helpers for everything off the common path (which also
+build every error message); the tests run each scenario through both.
+"""
+
+from __future__ import annotations
+
+import types
+from itertools import count
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+# The wrapper body. ``{...}`` fields are filled per variant; every other name is a parameter of ``_make``, a
+# name of the namespace passed to ``build`` or a builtin.
+_TEMPLATE = """\
+def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override, _generic):
+    _single_output = None  # the name of the single declared output, learnt on the first call
+{helpers}
+    def _wrapper({signature}):
+        nonlocal _single_output
+{prologue}
+        if not _state.enabled:
+            return {call}
+        _instance = {instance}
+        if type(_instance) not in _checked_classes:
+            _check_instance(_instance, _where)
+        _probe = _runtime._probe
+        if _probe() if _probe is not None else _is_compiling():
+            return {call}
+        _input_types = _fixed_in if _input_override else _instance.input_types
+        _output_types = _fixed_out if _output_override else _instance.output_types
+        if _input_types is not None:
+{count_check}
+            _semantic = _state.semantic
+{inputs}
+        _outputs = {call}
+        if _output_types is None:
+            return _outputs
+        # One declared output and one array returned: the name seen last time finds the declaration
+        # without iterating the dict, and an int ``ndim`` marks a leaf without an isinstance check.
+        if len(_output_types) == 1:
+            _declared = _output_types.get(_single_output)
+            if type(_declared) is _NeuralType:
+                try:
+                    _ndim = _outputs.ndim
+                except AttributeError:
+                    _ndim = None
+                if type(_ndim) is int:
+                    try:
+                        _outputs.neural_type = _declared
+                    except Exception:
+                        pass
+                    _axes = _declared.axes
+                    if _axes is not None and _ndim != len(_axes):
+                        _check_rank(_where, "Output", _single_output, _declared, _outputs)
+                    return _outputs
+            else:
+                _single_output = next(iter(_output_types))
+        _attach_outputs(_where, _output_types, _outputs, _ignore)
+        return _outputs
+
+    return _wrapper
+"""
+
+# The checks of one keyword input ``name`` = ``value``: plain declarations of array-likes inline, anything
+# else (containers, None, undeclared names, values without an int ``ndim``) through ``validate_input``.
+_CHECK_INPUT = """\
+_declared = _input_types.get(_name)
+if type(_declared) is not _NeuralType or _value is None:
+    _validate_input(_where, _input_types, _name, _value, _ignore, _semantic)
+else:
+    if _semantic:
+        _received = getattr(_value, "neural_type", None)
+        if _received is not None:
+            try:
+                _accepted = _received._key in _accepted_pairs[_declared._key]
+            except AttributeError:  # not a NeuralType; check_semantics sorts it out
+                _accepted = False
+            if not _accepted:
+                _check_semantics(_where, _name, _declared, _value)
+    try:
+        _ndim = _value.ndim
+    except AttributeError:
+        _ndim = None
+    if type(_ndim) is not int:
+        _validate_input(_where, _input_types, _name, _value, _ignore, False)
+    elif (_axes := _declared.axes) is not None and _ndim != len(_axes):
+        _check_rank(_where, "Input", _name, _declared, _value)
+"""
+
+_GENERIC_COUNT_CHECK = """\
+if len(_args) > 1:
+    raise _positional_error(_where, _args, _input_types)
+if len(_kwargs) != len(_input_types):
+    _check_input_count(_where, _input_types, _kwargs, _ignore)
+"""
+
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
+_MAX_KEYWORD_PARAMETERS = 32
+
+# Tests switch this off to run every scenario through the generic variant as well.
+KEYWORD_VARIANT = True
+
+_reserved: frozenset[str] | None = None
+_MAKERS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+_serial = count()
+
+
+class _Missing:
+    """The default of the keyword variant's parameters: "not passed", distinct from any value a caller has."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not passed>"
+
+
+MISSING = _Missing()
+
+
+def _indent(text: str, spaces: int) -> str:
+    return "".join(" " * spaces + line + "\n" if line else "\n" for line in text.splitlines())
+
+
+def _reserved_names() -> frozenset[str]:
+    """The names a method's parameters cannot have in the keyword variant: those the generated code uses.
+
+    The template's own names all start with an underscore; what else it uses are builtins (``type``,
+    ``len``, ...). Parameters are rarely named either way, and such methods simply get the generic variant.
+    """
+    global _reserved  # noqa: PLW0603 - computed on first use, not at import
+    if _reserved is None:
+        source = (
+            _TEMPLATE + _CHECK_INPUT + _GENERIC_COUNT_CHECK + "_named _given _self _args _kwargs _MISSING"
+        )
+        code = "\n".join(line.partition("#")[0] for line in source.splitlines())
+        words = "".join(char if char.isalnum() or char == "_" else " " for char in code).split()
+        _reserved = frozenset(word for word in words if word.isidentifier())
+    return _reserved
+
+
+def _keyword_shape(wrapped: Any) -> tuple[int, tuple[tuple[str, bool, bool], ...]] | None:
+    """Describe the parameters of ``wrapped`` for the keyword variant.
+
+    Returns:
+        The number of positional parameters (the instance included) and ``(name, optional, keyword_only)``
+        for each parameter after the first; None when the keyword variant does not apply.
+    """
+    if type(wrapped) is not types.FunctionType:
+        return None
+    code = wrapped.__code__
+    n_positional = code.co_argcount
+    if code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS) or n_positional < 1 or code.co_posonlyargcount > 1:
+        return None
+    names = code.co_varnames[1 : n_positional + code.co_kwonlyargcount]
+    if len(names) > _MAX_KEYWORD_PARAMETERS or _reserved_names().intersection(names):
+        return None
+    n_defaults = len(wrapped.__defaults__ or ())
+    if n_defaults >= n_positional:  # a default for the instance itself: an oddity left to the generic one
+        return None
+    kw_defaults = wrapped.__kwdefaults__ or {}
+    first_optional = n_positional - n_defaults
+    shape = [
+        (name, index >= first_optional, False) for index, name in enumerate(names[: n_positional - 1], 1)
+    ]
+    shape += [(name, name in kw_defaults, True) for name in names[n_positional - 1 :]]
+    return n_positional, tuple(shape)
+
+
+def _keyword_fields(n_positional: int, shape: tuple[tuple[str, bool, bool], ...]) -> dict[str, str]:
+    """The template fields of the keyword variant for a method with parameters ``shape``."""
+    names = [name for name, _, _ in shape]
+    optional = {name for name, is_optional, _ in shape if is_optional}
+    required = [name for name in names if name not in optional]
+    # the arguments as passed, for the generic variant and for the count check's error message
+    helpers = (
+        f"\n    def _named({', '.join(names)}):\n        _given = {{}}\n"
+        + "".join(
+            f"        if {name} is not _MISSING:\n            _given[{name!r}] = {name}\n" for name in names
+        )
+        + "        return _given\n"
+    )
+    arguments = ["_self"]
+    for index, (name, is_optional, keyword_only) in enumerate(shape, 1):
+        value = name
+        if is_optional:  # Python's own default, read from the method on every call as Python does
+            default = (
+                f"_wrapped.__kwdefaults__[{name!r}]"
+                if keyword_only
+                else f"_wrapped.__defaults__[{index - n_positional}]"
+            )
+            value = f"({name} if {name} is not _MISSING else {default})"
+        arguments.append(f"{name}={value}" if keyword_only else value)
+    as_passed = f"_named({', '.join(names)})"
+    unfit = " or ".join(
+        ["_args", "_kwargs", "_self is _MISSING", *(f"{name} is _MISSING" for name in required)]
+    )
+    prologue = (
+        f"if {unfit}:\n"
+        f"    _given = {as_passed}\n"
+        "    _given.update(_kwargs)\n"
+        "    return _generic(*_args, **_given) if _self is _MISSING else _generic(_self, *_args, **_given)\n"
+    )
+    n_given = " + ".join(
+        [str(len(required)), *(f"({name} is not _MISSING)" for name in names if name in optional)]
+    )
+    count_check = f"if {n_given} != len(_input_types):\n    _check_input_count(_where, _input_types, {as_passed}, _ignore)\n"
+    inputs = []
+    for name in names:
+        block = f"_name = {name!r}\n_value = {name}\n{_CHECK_INPUT}"
+        inputs.append(f"if {name} is not _MISSING:\n{_indent(block, 4)}" if name in optional else block)
+    keywords = "".join(f"{name}=_MISSING, " for name in names)
+    return {
+        "helpers": helpers,
+        "signature": f"_self=_MISSING, /, *_args, {keywords}**_kwargs",
+        "prologue": _indent(prologue, 8),
+        "call": f"_wrapped({', '.join(arguments)})",
+        "instance": "_self",
+        "count_check": _indent(count_check, 12),
+        "inputs": _indent("".join(inputs), 12),
+    }
+
+
+_GENERIC_FIELDS = {
+    "helpers": "",
+    "signature": "*_args, **_kwargs",
+    "prologue": "",
+    "call": "_wrapped(*_args, **_kwargs)",
+    "instance": "_args[0] if _args else None",
+    "count_check": _indent(_GENERIC_COUNT_CHECK, 12),
+    "inputs": _indent(f"for _name in _kwargs:\n    _value = _kwargs[_name]\n{_indent(_CHECK_INPUT, 4)}", 12),
+}
+
+
+def _maker(
+    key: tuple[Any, ...], fields: Callable[[], Mapping[str, str]], namespace: Mapping[str, Any]
+) -> Callable[..., Any]:
+    """The compiled ``_make`` for ``fields()``; one per signature shape, shared by every method of that shape."""
+    make = _MAKERS.get(key)
+    if make is None:
+        source = _TEMPLATE.format(**fields())
+        # A name of its own per source, registered with linecache, so tracebacks through a wrapper show it.
+        # (Imported here: linecache brings tokenize and re, a few ms that `import neural_types` need not pay.)
+        import linecache  # noqa: PLC0415
+
+        filename = f"<neural_types typecheck wrapper {next(_serial)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        scope = {**namespace, "_MISSING": MISSING, "__builtins__": __builtins__}
+        exec(compile(source, filename, "exec"), scope)  # our own template, filled with identifiers
+        make = _MAKERS[key] = scope["_make"]
+    return make
+
+
+def build(
+    wrapped: Callable[..., Any],
+    namespace: Mapping[str, Any],
+    *,
+    where: str,
+    ignore: bool,
+    fixed_in: Mapping[str, Any] | None,
+    fixed_out: Mapping[str, Any] | None,
+    input_override: bool,
+    output_override: bool,
+) -> Callable[..., Any]:
+    """Return the wrapper of ``wrapped``: the keyword variant where it applies, else the generic one.
+
+    Args:
+        wrapped: The decorated callable.
+        namespace: The state and helpers the template names (``_state``, ``_check_rank``, ...).
+        where: The name errors give for the method (its qualified name).
+        ignore: ``ignore_collections`` of the decorator.
+        fixed_in: The decorator's ``input_types``, used instead of the instance's when ``input_override``.
+        fixed_out: The decorator's ``output_types``, used instead of the instance's when ``output_override``.
+        input_override: Whether the decorator was given ``input_types``.
+        output_override: Whether the decorator was given ``output_types``.
+    """
+    settings = (where, ignore, fixed_in, fixed_out, input_override, output_override)
+    generic: Callable[..., Any] = _maker(("generic",), lambda: _GENERIC_FIELDS, namespace)(
+        wrapped, *settings, None
+    )
+    shape = _keyword_shape(wrapped) if KEYWORD_VARIANT else None
+    if shape is None:
+        return generic
+    make = _maker(("keyword", *shape), lambda: _keyword_fields(*shape), namespace)
+    wrapper: Callable[..., Any] = make(wrapped, *settings, generic)
+    return wrapper
