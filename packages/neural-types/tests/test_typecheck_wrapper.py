@@ -27,8 +27,12 @@ class Typed(Typing):
         }
 
     @typecheck()
-    def forward(self, x, lengths=None, *, scale=2):
+    def forward(self, x, lengths=None, scale=2):
         return (x, lengths, scale)
+
+    @typecheck()
+    def keyword_only(self, x, *, scale=2):
+        return (x, scale)
 
     @typecheck()
     def anything(self, *args, **kwargs):
@@ -42,6 +46,10 @@ def _is_keyword_variant(method):
 def test_plain_methods_get_the_keyword_variant_and_others_the_generic_one():
     assert _is_keyword_variant(Typed.forward)
     assert not _is_keyword_variant(Typed.anything)
+    assert not _is_keyword_variant(Typed.keyword_only)
+    x = Shaped(2, 3)
+    assert Typed().keyword_only(x=x) == (x, 2)
+    assert Typed().keyword_only(x=x, scale=3) == (x, 3)
     x = Shaped(2, 3)
     assert Typed().anything(x=x) == ((), {"x": x})
     with pytest.raises(TypeError, match="Input shape mismatch for 'x'"):
@@ -56,12 +64,12 @@ def test_parameters_not_passed_get_the_method_defaults():
     assert Typed().forward(x=x, lengths=lengths) == (x, lengths, 2)
     # defaults are read from the method on each call, as Python itself does
     method = Typed.forward.__wrapped__
-    saved = method.__kwdefaults__
-    method.__kwdefaults__ = {"scale": 7}
+    saved = method.__defaults__
+    method.__defaults__ = (None, 7)
     try:
         assert Typed().forward(x=x) == (x, None, 7)
     finally:
-        method.__kwdefaults__ = saved
+        method.__defaults__ = saved
 
 
 def test_parameters_not_passed_are_not_checked():
@@ -126,8 +134,13 @@ def test_methods_of_one_shape_share_their_compiled_code():
             return y
 
     assert A.forward.__code__ is B.forward.__code__
+    # the same compiled source, with the parameter named as the method names it
     assert B.other.__code__ is not B.forward.__code__
+    assert B.other.__code__.co_code == B.forward.__code__.co_code
     assert (A().forward(x=1), B().forward(x=1), B().other(y=2)) == (1, -1, 2)
+    with pytest.raises(TypeError, match=r"'x' .* has no declared type"):
+        # untyped methods accept anything; a typed one names the unknown keyword, however it is spelt
+        type("C", (B,), {"input_types": property(lambda self: {"y": NeuralType()})})().other(x=1)
 
 
 def test_tracebacks_show_the_wrapper_source():
@@ -140,4 +153,4 @@ def test_tracebacks_show_the_wrapper_source():
         Failing().forward(x=1)
     text = "".join(traceback.format_exception(info.value))
     assert "typecheck wrapper" in text
-    assert "_outputs = _wrapped(_self, x)" in text
+    assert "_outputs = _wrapped(_self, _p0)" in text

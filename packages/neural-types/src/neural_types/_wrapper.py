@@ -1,15 +1,19 @@
 """Builds the function that ``@typecheck()`` puts in place of a method.
 
-Every call of every typed module runs this function, so its source is generated, once per signature shape,
-from the template below (as :mod:`dataclasses` generates ``__init__``). Two variants share the template:
+Every call of every typed module runs this function, so its source is generated from the template below (as
+:mod:`dataclasses` generates ``__init__``). Two variants share the template:
 
 * **keyword**, for a plain function such as ``def forward(self, x, lengths=None)``: the wrapper takes ``x``
   and ``lengths`` as keyword-only parameters and calls the method with them directly. This saves building an
   argument dict on the way in and unpacking it again on the way out, about an eighth of the per-call
   overhead. A call that does not fit (a positional argument, an undeclared keyword, a missing argument) is
   handed to the generic variant with its arguments as given.
-* **generic**, for everything else (``*args``/``**kwargs`` parameters, positional-only parameters, callables
-  that are not plain functions): ``wrapper(*args, **kwargs)``.
+* **generic**, for everything else (``*args``/``**kwargs``, keyword-only or positional-only parameters,
+  callables that are not plain functions): ``wrapper(*args, **kwargs)``.
+
+Compiling a source takes about a millisecond, so it happens once per variant and number of (optional)
+parameters, not once per method: the keyword variant's parameters are compiled as ``_p0``, ``_p1``, ... and
+each wrapper gets a copy of the code object with the method's own parameter names.
 
 Both check exactly the same things, with the same helpers for everything off the common path (which also
 build every error message); the tests run each scenario through both.
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 # The wrapper body. ``{...}`` fields are filled per variant; every other name is a parameter of ``_make``, a
 # name of the namespace passed to ``build`` or a builtin.
 _TEMPLATE = """\
-def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override, _generic):
+def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override, _generic, _names):
     _single_output = None  # the name of the single declared output, learnt on the first call
 {helpers}
     def _wrapper({signature}):
@@ -118,6 +122,7 @@ KEYWORD_VARIANT = True
 
 _reserved: frozenset[str] | None = None
 _MAKERS: dict[tuple[Any, ...], Callable[..., Any]] = {}
+_RENAMED: dict[tuple[types.CodeType, tuple[str, ...]], types.CodeType] = {}
 _serial = count()
 
 
@@ -154,61 +159,63 @@ def _reserved_names() -> frozenset[str]:
     return _reserved
 
 
-def _keyword_shape(wrapped: Any) -> tuple[int, tuple[tuple[str, bool, bool], ...]] | None:
-    """Describe the parameters of ``wrapped`` for the keyword variant.
+def _keyword_shape(wrapped: Any) -> tuple[tuple[str, ...], int] | None:
+    """The names of the parameters of ``wrapped`` after the first, and how many of them have defaults.
 
     Returns:
-        The number of positional parameters (the instance included) and ``(name, optional, keyword_only)``
-        for each parameter after the first; None when the keyword variant does not apply.
+        None when the keyword variant does not apply: ``wrapped`` is not a plain function, or it has
+        ``*args``, ``**kwargs``, keyword-only or positional-only parameters (beyond the instance), more than
+        32 parameters, a default for the instance, or a parameter the generated code cannot be given.
     """
     if type(wrapped) is not types.FunctionType:
         return None
     code = wrapped.__code__
     n_positional = code.co_argcount
-    if code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS) or n_positional < 1 or code.co_posonlyargcount > 1:
+    if (
+        code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS)
+        or code.co_kwonlyargcount
+        or n_positional < 1
+        or code.co_posonlyargcount > 1
+    ):
         return None
-    names = code.co_varnames[1 : n_positional + code.co_kwonlyargcount]
-    if len(names) > _MAX_KEYWORD_PARAMETERS or _reserved_names().intersection(names):
-        return None
+    names = code.co_varnames[1:n_positional]
+    reserved = _reserved_names()
+    for name in names:
+        if name in reserved or (name.startswith("_p") and name[2:].isdigit()):
+            return None
     n_defaults = len(wrapped.__defaults__ or ())
-    if n_defaults >= n_positional:  # a default for the instance itself: an oddity left to the generic one
+    if len(names) > _MAX_KEYWORD_PARAMETERS or n_defaults > len(names):
         return None
-    kw_defaults = wrapped.__kwdefaults__ or {}
-    first_optional = n_positional - n_defaults
-    shape = [
-        (name, index >= first_optional, False) for index, name in enumerate(names[: n_positional - 1], 1)
-    ]
-    shape += [(name, name in kw_defaults, True) for name in names[n_positional - 1 :]]
-    return n_positional, tuple(shape)
+    return names, n_defaults
 
 
-def _keyword_fields(n_positional: int, shape: tuple[tuple[str, bool, bool], ...]) -> dict[str, str]:
-    """The template fields of the keyword variant for a method with parameters ``shape``."""
-    names = [name for name, _, _ in shape]
-    optional = {name for name, is_optional, _ in shape if is_optional}
-    required = [name for name in names if name not in optional]
-    # the arguments as passed, for the generic variant and for the count check's error message
+def _keyword_fields(n_params: int, n_optional: int) -> dict[str, str]:
+    """The template fields of the keyword variant for ``n_params`` parameters, ``n_optional`` with defaults.
+
+    The parameters are called ``_p0``, ``_p1``, ...; ``build`` renames them to the method's own names in
+    each wrapper's code object, so one compiled source serves every method of the same shape. The names
+    themselves, for the type lookups and error messages, come from the closure variable ``_names``.
+    """
+    params = [f"_p{i}" for i in range(n_params)]
+    first_optional = n_params - n_optional
     helpers = (
-        f"\n    def _named({', '.join(names)}):\n        _given = {{}}\n"
+        f"\n    def _named({', '.join(params)}):\n        _given = {{}}\n"
         + "".join(
-            f"        if {name} is not _MISSING:\n            _given[{name!r}] = {name}\n" for name in names
+            f"        if {param} is not _MISSING:\n            _given[_names[{i}]] = {param}\n"
+            for i, param in enumerate(params)
         )
         + "        return _given\n"
     )
-    arguments = ["_self"]
-    for index, (name, is_optional, keyword_only) in enumerate(shape, 1):
-        value = name
-        if is_optional:  # Python's own default, read from the method on every call as Python does
-            default = (
-                f"_wrapped.__kwdefaults__[{name!r}]"
-                if keyword_only
-                else f"_wrapped.__defaults__[{index - n_positional}]"
-            )
-            value = f"({name} if {name} is not _MISSING else {default})"
-        arguments.append(f"{name}={value}" if keyword_only else value)
-    as_passed = f"_named({', '.join(names)})"
+    # an argument not passed gets Python's own default, read from the method on every call as Python does
+    arguments = ["_self"] + [
+        param
+        if i < first_optional
+        else f"({param} if {param} is not _MISSING else _wrapped.__defaults__[{i - n_params}])"
+        for i, param in enumerate(params)
+    ]
+    as_passed = f"_named({', '.join(params)})"
     unfit = " or ".join(
-        ["_args", "_kwargs", "_self is _MISSING", *(f"{name} is _MISSING" for name in required)]
+        ["_args", "_kwargs", "_self is _MISSING", *(f"{p} is _MISSING" for p in params[:first_optional])]
     )
     prologue = (
         f"if {unfit}:\n"
@@ -216,15 +223,13 @@ def _keyword_fields(n_positional: int, shape: tuple[tuple[str, bool, bool], ...]
         "    _given.update(_kwargs)\n"
         "    return _generic(*_args, **_given) if _self is _MISSING else _generic(_self, *_args, **_given)\n"
     )
-    n_given = " + ".join(
-        [str(len(required)), *(f"({name} is not _MISSING)" for name in names if name in optional)]
-    )
+    n_given = " + ".join([str(first_optional), *(f"({p} is not _MISSING)" for p in params[first_optional:])])
     count_check = f"if {n_given} != len(_input_types):\n    _check_input_count(_where, _input_types, {as_passed}, _ignore)\n"
     inputs = []
-    for name in names:
-        block = f"_name = {name!r}\n_value = {name}\n{_CHECK_INPUT}"
-        inputs.append(f"if {name} is not _MISSING:\n{_indent(block, 4)}" if name in optional else block)
-    keywords = "".join(f"{name}=_MISSING, " for name in names)
+    for i, param in enumerate(params):
+        block = f"_name = _names[{i}]\n_value = {param}\n{_CHECK_INPUT}"
+        inputs.append(block if i < first_optional else f"if {param} is not _MISSING:\n{_indent(block, 4)}")
+    keywords = "".join(f"{param}=_MISSING, " for param in params)
     return {
         "helpers": helpers,
         "signature": f"_self=_MISSING, /, *_args, {keywords}**_kwargs",
@@ -250,7 +255,7 @@ _GENERIC_FIELDS = {
 def _maker(
     key: tuple[Any, ...], fields: Callable[[], Mapping[str, str]], namespace: Mapping[str, Any]
 ) -> Callable[..., Any]:
-    """The compiled ``_make`` for ``fields()``; one per signature shape, shared by every method of that shape."""
+    """The compiled ``_make`` for ``fields()``: one per variant and number of (optional) parameters."""
     make = _MAKERS.get(key)
     if make is None:
         source = _TEMPLATE.format(**fields())
@@ -291,11 +296,30 @@ def build(
     """
     settings = (where, ignore, fixed_in, fixed_out, input_override, output_override)
     generic: Callable[..., Any] = _maker(("generic",), lambda: _GENERIC_FIELDS, namespace)(
-        wrapped, *settings, None
+        wrapped, *settings, None, ()
     )
     shape = _keyword_shape(wrapped) if KEYWORD_VARIANT else None
     if shape is None:
         return generic
-    make = _maker(("keyword", *shape), lambda: _keyword_fields(*shape), namespace)
-    wrapper: Callable[..., Any] = make(wrapped, *settings, generic)
+    names, n_optional = shape
+    pattern = (len(names), n_optional)
+    make = _maker(("keyword", *pattern), lambda: _keyword_fields(*pattern), namespace)
+    wrapper: Callable[..., Any] = make(wrapped, *settings, generic, names)
+    wrapper.__code__ = _renamed(wrapper.__code__, names)
+    wrapper.__kwdefaults__ = dict.fromkeys(names, MISSING)
     return wrapper
+
+
+def _renamed(code: types.CodeType, names: tuple[str, ...]) -> types.CodeType:
+    """``code`` of a keyword-variant wrapper with its parameters ``_p0``, ``_p1``, ... called ``names``.
+
+    Parameters are locals, read and written by index, so renaming them changes only the names callers bind
+    keywords to. One code object per distinct signature, shared by the methods that have it.
+    """
+    key = (code, names)
+    renamed = _RENAMED.get(key)
+    if renamed is None:
+        placeholders = {f"_p{i}": name for i, name in enumerate(names)}
+        varnames = tuple(placeholders.get(name, name) for name in code.co_varnames)
+        renamed = _RENAMED[key] = code.replace(co_varnames=varnames)
+    return renamed
