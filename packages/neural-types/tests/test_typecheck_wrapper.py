@@ -106,12 +106,19 @@ def test_parameter_names_the_generated_code_uses_get_the_generic_variant():
         def forward(self, type, _value):
             return _value
 
+    class Placeholder(Typing):
+        @typecheck()
+        def forward(self, x, _p0):
+            return (x, _p0)
+
     class Usual(Typing):
         @typecheck()
         def forward(self, value, name, state, args, kwargs, outputs):
             return value
 
     assert not _is_keyword_variant(Clashing.forward)
+    assert not _is_keyword_variant(Placeholder.forward)
+    assert Placeholder().forward(x=1, _p0=2) == (1, 2)
     assert _is_keyword_variant(Usual.forward)
     with pytest.raises(TypeError, match="Input shape mismatch for 'type'"):
         Clashing().forward(type=Shaped(2), _value=1)
