@@ -82,7 +82,7 @@ def _imports(results: dict[str, Any], lines: list[str]) -> None:
 
 def _io(results: dict[str, Any], lines: list[str]) -> None:
     lines += [
-        "### `.nemo` save and restore (seconds; warm page cache)",
+        "### `.nemo` save and restore (seconds; warm page cache, nothing left to write back at the start of each figure)",
         "",
         "Limit: `torch.save` of the same state dict to a plain file; for restore, building the same layers + "
         "`torch.load(mmap=True)` + `load_state_dict`; and a raw sequential read of the plain file. "

@@ -71,12 +71,17 @@ def measured(tmp_root: Path, dest: Path) -> Iterator[dict[str, float]]:
 
     Temporary bytes are those under a fresh TMPDIR plus those in ``dest`` (the folder the block writes into
     or reads from) beyond what it holds before and after: a temp file written next to the target counts.
+
+    Every block starts with nothing left to write back (``os.sync()``, untimed): otherwise the pages an
+    earlier block or process left dirty (nemo_toolkit's saves do not fsync, nor does ``durable=False``) are
+    flushed during whichever block comes next, and a durable save's fsync waits behind them.
     """
     tmp = Path(tempfile.mkdtemp(dir=tmp_root))
     saved_tmp = tempfile.tempdir
     os.environ["TMPDIR"] = tempfile.tempdir = str(tmp)
     dest.mkdir(parents=True, exist_ok=True)
     before_dest = _folder_bytes(dest)
+    os.sync()
     gc.collect()
     out: dict[str, float] = {}
     rss0 = _probes._rss_kib()
