@@ -54,6 +54,20 @@ def plus(samples: list[dict[str, float]], *keys: str) -> list[float]:
     return [sum(s[k] for k in keys) for s in samples]
 
 
+PAIRED_SAVE = "torch.save + fsync (paired)"
+
+
+def durable_save_ratio(ours: dict[str, Any]) -> float | None:
+    """Median over runs of durable ``save_to`` ÷ ``torch.save`` + fsync timed back to back with it.
+
+    None when the run has no such pairs (results written before the io workload took them).
+    """
+    if PAIRED_SAVE not in ours:
+        return None
+    pairs = zip(col(ours["save_to"], "seconds"), col(ours[PAIRED_SAVE], "seconds"), strict=True)
+    return med([s / t for s, t in pairs])
+
+
 def mib(n: float) -> str:
     """Bytes as MiB."""
     return f"{n / 2**20:.0f} MiB" if n >= 2**20 or n == 0 else f"{n / 2**10:.0f} KiB"
@@ -146,10 +160,24 @@ def _io(results: dict[str, Any], lines: list[str]) -> None:
                 "raw sequential read",
             ),
         ]
+        paired = durable_save_ratio(ours)
+        if paired is not None:
+            rows.insert(
+                2,
+                (
+                    "`save_to` vs `torch.save` + fsync, back to back in one process",
+                    col(ours["save_to"], "seconds"),
+                    col(tk["save_to"], "seconds"),
+                    col(ours[PAIRED_SAVE], "seconds"),
+                    "`torch.save` + fsync (ratio: median of paired ratios)",
+                ),
+            )
         for name, o, t, limit, what in rows:
             digits = 4 if name.startswith("config") else 3
             lim_text = f"{spread(limit, digits=3)} {what}" if limit else what
             ratio = f"{med(o) / med(limit):.2f}×" if limit else "—"
+            if paired is not None and "back to back" in name:
+                ratio = f"{paired:.2f}×"
             lines.append(
                 f"| {size} | {name} | {spread(o, digits=digits)} | {spread(t, digits=digits)} | "
                 f"{med(t) / med(o):.2f}× | {lim_text} | {ratio} |"
@@ -304,13 +332,22 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         )
         # like for like: nemo-core's default save makes the bytes durable, so it is set against torch.save +
         # fsync; the writes without fsync on either side are judged on their own row
-        durable = med(col(ours["save_to"], "seconds")) / med(
+        # fsync waits on a shared disk whose speed swings for seconds at a time; the pairs timed back to back
+        # in one process see the same disk, so their median ratio is the verdict when the run has them
+        apart = med(col(ours["save_to"], "seconds")) / med(
             plus(lim["torch.save"], "seconds", "fsync_seconds")
+        )
+        paired = durable_save_ratio(ours)
+        durable = apart if paired is None else paired
+        measured_text = (
+            f"{apart:.2f}×"
+            if paired is None
+            else f"{paired:.2f}× (median of back-to-back pairs; {apart:.2f}× against the separate limit process)"
         )
         out.append(
             (
                 f"limit: `save_to` {label} ≤ 1.3× `torch.save`, both durable (fsync)",
-                f"{durable:.2f}×",
+                measured_text,
                 durable <= 1.3,
             )
         )

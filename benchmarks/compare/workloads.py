@@ -108,6 +108,25 @@ def _touch(model: Any) -> tuple[float, float]:
     return time.perf_counter() - start, total
 
 
+def _durable_torch_save(model: Any, workdir: Path, folder: Path) -> dict[str, float]:
+    """torch.save of ``model``'s state dict to a plain file, then fsync: the durable limit, measured in place.
+
+    The io workload of an implementation with a durable writer times this back to back with its ``save_to``
+    (alternating which goes first), so each pair shares the disk's state of the moment: a shared disk's slow
+    spells last for seconds and would otherwise decide the durable ratio (see ``limit`` for the same figure
+    measured in a process of its own).
+    """
+    import torch
+
+    path = folder / "weights.pt"
+    with measured(workdir, folder) as save:
+        torch.save(model.state_dict(), path)
+        with open(path, "rb+") as f:
+            os.fsync(f.fileno())
+    path.unlink()
+    return save
+
+
 def io(size_bytes: int, runs: int, workdir: Path) -> None:
     """save_to, config read and restore_from, ``runs`` times, of one model."""
     import torch
@@ -119,14 +138,23 @@ def io(size_bytes: int, runs: int, workdir: Path) -> None:
     model = WeightsModel(OmegaConf.create({"width": width, "layers": LAYERS}))
     samples: dict[str, list[dict[str, float]]] = {"save_to": [], "config": [], "restore_from": []}
     # samples["save_to (no fsync)"] too where the implementation has that switch
+    # and samples["torch.save + fsync (paired)"], one per durable save_to, taken right before or after it
+    connector = model._save_restore_connector
+    durable = hasattr(connector, "durable")  # nemo-core's writer fsyncs by default; nemo_toolkit's does not
     for run in range(runs):
         folder = workdir / f"run{run}"
         path = folder / "model.nemo"
+        pair: list[dict[str, float]] = []
+        if durable and run % 2:
+            pair.append(_durable_torch_save(model, workdir, folder))
         with measured(workdir, folder) as save:
             model.save_to(str(path))
         save["file_bytes"] = path.stat().st_size
-        connector = model._save_restore_connector
-        if hasattr(connector, "durable"):  # nemo-core's writer fsyncs by default; nemo_toolkit's does not
+        if durable and not pair:
+            pair.append(_durable_torch_save(model, workdir, folder))
+        if pair:
+            samples.setdefault("torch.save + fsync (paired)", []).extend(pair)
+        if durable:
             connector.durable = False
             path.unlink()
             with measured(workdir, folder) as fast:

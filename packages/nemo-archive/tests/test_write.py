@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import tarfile
 from pathlib import Path
 
@@ -292,3 +293,35 @@ def test_weights_without_zip_crc_still_load_everywhere_and_verify(tmp_path: Path
         assert _same(archive.load_state_dict(), sd)
         member = archive.read_member("model_weights.ckpt")
     assert _same(torch.load(io.BytesIO(member), weights_only=True), sd)
+
+
+def test_durable_save_requests_early_writeback_and_writes_the_same_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nemo_archive import _fs
+
+    made: list[_fs.Writeback] = []
+    started: list[bool] = []
+
+    class Recorded(_fs.Writeback):
+        def __init__(self, fd: int, step: int = 1 << 20) -> None:  # small steps: several requests
+            super().__init__(fd, step)
+            made.append(self)
+
+        def close(self) -> None:
+            started.append(self._thread is not None)
+            super().close()
+
+    monkeypatch.setattr(nemo_archive.writer, "Writeback", Recorded)
+    sd = {"big": torch.arange(3 * 1024 * 1024, dtype=torch.float32)}
+    durable = nemo_archive.save(tmp_path / "durable.nemo", {"a": 1}, sd)
+    plain = nemo_archive.save(tmp_path / "plain.nemo", {"a": 1}, sd, durable=False)
+    assert len(made) == 2
+    assert started == [sys.platform.startswith("linux"), False]  # durable=False asks for nothing
+    assert made[1].requests == 0
+    for path in (durable, plain):
+        with Archive(path) as archive:
+            assert archive.verify().ok
+            assert torch.equal(archive.load_state_dict()["big"], sd["big"])
+    with Archive(durable) as a, Archive(plain) as b:
+        assert a.read_member("model_weights.ckpt") == b.read_member("model_weights.ckpt")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ._fs import atomic_file
+from ._fs import Writeback, atomic_file
 from ._yaml import dump_config
 from .archive import (
     CONFIG,
@@ -241,8 +241,8 @@ class ArchiveWriter:
             raise ArchiveError("already committed; create a new ArchiveWriter", path=self.path)
         if self.path.is_dir():
             raise DestinationError("is a directory; give the .nemo file path to write.", path=self.path)
-        with atomic_file(self.path, durable=self.durable) as f:
-            tar = _TarWriter(f, progress)
+        with atomic_file(self.path, durable=self.durable) as f, Writeback(f.fileno()) as writeback:
+            tar = _TarWriter(f, progress, writeback if self.durable else None)
             tar.zip_crc32 = self.zip_crc32
             tar.write(self)
         self._committed = True
@@ -259,10 +259,11 @@ class ArchiveWriter:
 class _TarWriter:
     """Writes the members into an open file; see SPEC.md §2 for the layout."""
 
-    def __init__(self, f: IO[bytes], progress: Progress | None) -> None:
+    def __init__(self, f: IO[bytes], progress: Progress | None, writeback: Writeback | None = None) -> None:
         self.f = f
         self.fd = f.fileno()
         self.progress = progress
+        self.writeback = writeback
         self.mtime = int(time.time())
 
     def write(self, w: ArchiveWriter) -> None:
@@ -320,9 +321,9 @@ class _TarWriter:
 
     def _write_all(self, data: Any) -> None:
         view = memoryview(data).cast("B")
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
+        _write_all(self.fd, view)
+        if self.writeback:
+            self.writeback.wrote(len(view))
 
     def _write_padded(self, data: bytes) -> None:
         self._write_all(data)
@@ -339,7 +340,7 @@ class _TarWriter:
             self._write_padded(m.data)
             return ManifestEntry(m.name, m.role, len(m.data), digest.hexdigest())
         assert m.opener is not None
-        sink = _Sink(self.fd, digest, self.progress)
+        sink = _Sink(self.fd, digest, self.progress, writeback=self.writeback)
         try:
             with m.opener() as src:
                 while chunk := src.read(CHUNK):
@@ -364,7 +365,8 @@ class _TarWriter:
         torch = import_torch(None, m.name)
         header_at = self._header(m.name, 0, gnu=True)
         digest = hashlib.sha256()
-        sink = _Sink(self.fd, digest, self.progress, _stable_ranges(torch, m.state_dict), torch)
+        stable = _stable_ranges(torch, m.state_dict)
+        sink = _Sink(self.fd, digest, self.progress, stable, torch, self.writeback)
         try:
             if m.weights_format == "safetensors":
                 _write_safetensors(torch, m.state_dict, sink)
@@ -401,6 +403,7 @@ class _Sink:
         progress: Called with each written byte count.
         stable: Sorted ``(start, end)`` address ranges that outlive the save.
         torch: The torch module, to find the address of a chunk (None: every chunk waits).
+        writeback: Told of every write, to start durable bytes on their way to disk early.
     """
 
     def __init__(
@@ -410,10 +413,12 @@ class _Sink:
         progress: Progress | None,
         stable: list[tuple[int, int]] | None = None,
         torch: Any = None,
+        writeback: Writeback | None = None,
     ) -> None:
         import queue
 
         self.fd = fd
+        self.writeback = writeback
         self.digest = digest
         self.progress = progress
         self.size = 0
@@ -463,6 +468,8 @@ class _Sink:
             _write_all(self.fd, view)
             self._queue.join()
         self.size += n
+        if self.writeback:
+            self.writeback.wrote(n)
         if self.progress:
             self.progress(n)
         return n
