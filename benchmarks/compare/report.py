@@ -55,6 +55,7 @@ def plus(samples: list[dict[str, float]], *keys: str) -> list[float]:
 
 
 PAIRED_SAVE = "torch.save + fsync (paired)"
+PAIRED_SAVE_ROW = "`save_to` vs `torch.save` + fsync, back to back in one process"
 
 
 def durable_save_ratio(ours: dict[str, Any]) -> float | None:
@@ -165,7 +166,7 @@ def _io(results: dict[str, Any], lines: list[str]) -> None:
             rows.insert(
                 2,
                 (
-                    "`save_to` vs `torch.save` + fsync, back to back in one process",
+                    PAIRED_SAVE_ROW,
                     col(ours["save_to"], "seconds"),
                     col(tk["save_to"], "seconds"),
                     col(ours[PAIRED_SAVE], "seconds"),
@@ -176,7 +177,7 @@ def _io(results: dict[str, Any], lines: list[str]) -> None:
             digits = 4 if name.startswith("config") else 3
             lim_text = f"{spread(limit, digits=3)} {what}" if limit else what
             ratio = f"{med(o) / med(limit):.2f}×" if limit else "—"
-            if paired is not None and "back to back" in name:
+            if name == PAIRED_SAVE_ROW:
                 ratio = f"{paired:.2f}×"
             lines.append(
                 f"| {size} | {name} | {spread(o, digits=digits)} | {spread(t, digits=digits)} | "
