@@ -12,6 +12,8 @@ Sessions:
     isolated     each member built as a wheel, installed alone with its declared dependencies, its tests run
                  from outside the repository, and its import rules asserted.
     build        every wheel into one clean environment; every package imports.
+    conformance  NVIDIA NeMo's own core unit tests (kept beside the repository in ../shared/conformance) run
+                 against the ``nemo`` meta-package; fails when any test that passes on nemo_toolkit 3.0.0 fails.
     ci           all of the above.
     bench        nemo-core vs nemo_toolkit 3.0.0 vs the hardware limit (not in ci: installs nemo_toolkit).
     interop      .nemo files saved by each implementation restored by the other (not in ci, must pass).
@@ -20,6 +22,7 @@ Sessions:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -259,6 +262,25 @@ def build(session: nox.Session) -> None:
         session.run(
             "python", "-c", "; ".join(f"import {name}" for name in imports) + "; print('all packages import')"
         )
+
+
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "run.py"
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """NeMo's own core unit tests against ``nemo``; every test that passes on nemo_toolkit 3.0.0 must pass.
+
+    The suite is NVIDIA's code and lives outside this repository (``../shared/conformance``). Where it is
+    absent the session is skipped, except in CI (``CI`` set), where a missing suite is an error.
+    """
+    if not CONFORMANCE.is_file():
+        message = f"NeMo's conformance suite not found at {CONFORMANCE}; place shared/ beside the repository"
+        if os.environ.get("CI"):
+            session.error(message)
+        session.skip(message)
+    _sync(session, "--all-packages", "--all-groups")
+    session.run("python", str(CONFORMANCE), *session.posargs)
 
 
 @nox.session(venv_backend="none")
