@@ -240,3 +240,26 @@ def test_init_optimizer_states():
     sgd = torch.optim.SGD([p], lr=0.1)
     orx.init_optimizer_states(sgd)
     assert not sgd.state
+
+
+def test_unknown_keys_are_omegaconf_config_key_errors_as_in_nemo():
+    # NeMo checks the keys by merging them into the structured params config, which raises ConfigKeyError.
+    from omegaconf.errors import ConfigKeyError
+
+    cfg = OmegaConf.create({"name": "auto", "weight_decay": 0.001, "betas": [0.8, 0.5]})
+    with pytest.raises(ConfigKeyError) as info:
+        orx.parse_optimizer_args("sgd", cfg)
+    assert isinstance(info.value, orx.UnknownKeysError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.bad_keys == ["betas"]
+    assert str(info.value).startswith("SGDParams got unknown argument(s): 'betas'")
+    with pytest.raises(ConfigKeyError):
+        orx.parse_optimizer_args("sgd", {"name": "auto", "betas": [0.8, 0.5]})
+
+
+def test_unknown_keys_error_without_omegaconf_loaded_is_plain(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "omegaconf.errors", raising=False)
+    error = orx.UnknownKeysError("SGDParams", ["betas"], ["lr"])
+    assert type(error) is orx.UnknownKeysError

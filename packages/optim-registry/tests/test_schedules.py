@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -436,3 +437,31 @@ def test_schedules_are_torch_lr_schedulers():
     sched = S.WarmupPolicy(two_group_sgd())
     assert isinstance(sched, torch.optim.lr_scheduler._LRScheduler)
     assert isinstance(sched, torch.optim.lr_scheduler.LRScheduler)
+
+
+_KWARGS_SCHEDULES = {
+    "SquareAnnealing": {"warmup_steps": 2},
+    "CosineAnnealing": {"warmup_steps": 2, "constant_steps": 1},
+    "WarmupAnnealing": {"warmup_ratio": 0.2},
+    "InverseSquareRootAnnealing": {"warmup_steps": 2},
+    "SquareRootAnnealing": {"warmup_steps": 2},
+    "PolynomialDecayAnnealing": {"warmup_steps": 2},
+    "PolynomialHoldDecayAnnealing": {"warmup_steps": 2, "hold_steps": 1},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_KWARGS_SCHEDULES))
+def test_nemo_calling_convention_of_kwargs_schedules(name):
+    # NeMo: (optimizer, *, max_steps, ..., **kwargs) with the warmup/hold/constant arguments forwarded to the
+    # base policy: they are keyword-only, and an unknown keyword is a TypeError from the base class.
+    cls = getattr(orx, name)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1.0)
+    with pytest.raises(TypeError):
+        cls(opt, 10)
+    with pytest.raises(TypeError, match="bogus"):
+        cls(opt, max_steps=10, bogus=1)
+    sched = cls(opt, max_steps=10, **_KWARGS_SCHEDULES[name])
+    assert sched.max_steps == 10
+    params = inspect.signature(cls).parameters
+    assert next(iter(params)) == "optimizer"
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for n, p in params.items() if n != "optimizer")

@@ -8,7 +8,9 @@ received, what was expected and how to fix it.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "BackendUnavailableError",
@@ -61,6 +63,10 @@ class UnknownNameError(OptimRegistryError, KeyError):
 class UnknownKeysError(OptimRegistryError, TypeError):
     """One or more keyword arguments are not accepted by the target (every bad key is listed at once).
 
+    When OmegaConf is loaded in the process, the raised object is also an ``omegaconf.errors.ConfigKeyError``
+    (what NeMo raises for the same mistake, from its structured-config merge), so ``except ConfigKeyError``
+    written against NeMo keeps catching it; OmegaConf is never imported for this.
+
     Args:
         target: What the keys were meant for, e.g. ``"NovogradParams"``.
         bad_keys: The keys that are not accepted.
@@ -80,6 +86,32 @@ class UnknownKeysError(OptimRegistryError, TypeError):
             f"Accepted arguments are: {', '.join(self.valid_keys)}."
         )
         super().__init__(self.message)
+        self.msg = self.message  # read by ConfigKeyError.__str__ in the OmegaConf flavour
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> UnknownKeysError:
+        if cls is UnknownKeysError:
+            cls = _omegaconf_flavour()
+        return super().__new__(cls, *args, **kwargs)
+
+
+_FLAVOUR: list[type[UnknownKeysError]] = []
+
+
+def _omegaconf_flavour() -> type[UnknownKeysError]:
+    """``UnknownKeysError``, or a subclass that is also OmegaConf's ``ConfigKeyError`` once omegaconf is loaded."""
+    errors_module = sys.modules.get("omegaconf.errors")
+    if errors_module is None:
+        return UnknownKeysError
+    if not _FLAVOUR:
+        config_key_error = errors_module.ConfigKeyError
+        _FLAVOUR.append(
+            type(
+                "UnknownKeysError",
+                (UnknownKeysError, config_key_error),
+                {"__module__": __name__, "__qualname__": "UnknownKeysError", "__str__": lambda self: self.message},
+            )
+        )
+    return _FLAVOUR[0]
 
 
 class DuplicateNameError(OptimRegistryError):
