@@ -1,8 +1,23 @@
-"""``nemo.core.optim.lr_scheduler``: the scheduler registry and NeMo's schedules."""
+"""``nemo.core.optim.lr_scheduler``: the scheduler registry and NeMo's schedules (optim-registry)."""
 
-from optim_registry import *  # noqa: F403
 from optim_registry import (
     AVAILABLE_SCHEDULERS,
+    CosineAnnealing,
+    InverseSquareRootAnnealing,
+    NoamAnnealing,
+    NoamHoldAnnealing,
+    PolynomialDecayAnnealing,
+    PolynomialHoldDecayAnnealing,
+    SquareAnnealing,
+    SquareRootAnnealing,
+    SquareRootConstantPolicy,
+    T5InverseSquareRootAnnealing,
+    WarmupAnnealHoldPolicy,
+    WarmupAnnealing,
+    WarmupHoldAnnealLinear,
+    WarmupHoldAnnealOneMinusSquareRoot,
+    WarmupHoldPolicy,
+    WarmupPolicy,
     compute_max_steps,
     get_scheduler,
     prepare_lr_scheduler,
@@ -11,6 +26,22 @@ from optim_registry import (
 
 __all__ = [
     "AVAILABLE_SCHEDULERS",
+    "CosineAnnealing",
+    "InverseSquareRootAnnealing",
+    "NoamAnnealing",
+    "NoamHoldAnnealing",
+    "PolynomialDecayAnnealing",
+    "PolynomialHoldDecayAnnealing",
+    "SquareAnnealing",
+    "SquareRootAnnealing",
+    "SquareRootConstantPolicy",
+    "T5InverseSquareRootAnnealing",
+    "WarmupAnnealHoldPolicy",
+    "WarmupAnnealing",
+    "WarmupHoldAnnealLinear",
+    "WarmupHoldAnnealOneMinusSquareRoot",
+    "WarmupHoldPolicy",
+    "WarmupPolicy",
     "compute_max_steps",
     "get_scheduler",
     "prepare_lr_scheduler",

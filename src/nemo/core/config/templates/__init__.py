@@ -1,0 +1,1 @@
+"""``nemo.core.config.templates``: text templates NeMo fills in (the Hugging Face model card)."""
