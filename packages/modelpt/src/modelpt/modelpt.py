@@ -390,6 +390,7 @@ class ModelPT(pl.LightningModule, Model):
         save_restore_connector: SaveRestoreConnector | None = None,
         trainer: pl.Trainer | None = None,
         validate_access_integrity: bool = True,
+        *,
         weights_only: bool = True,
     ) -> Any:
         """Restore a model from a ``.nemo`` file or unpacked folder (see :class:`SaveRestoreConnector`).
@@ -882,8 +883,11 @@ class ModelPT(pl.LightningModule, Model):
                 self, global_rank(), dump_dir, step=lambda: self._trainer.global_step if self._trainer else 0
             )
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        """Close profiling windows whose end step has come; log this batch's ``dump_debug_info`` norms."""
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int, unused: int = 0) -> None:
+        """Close profiling windows whose end step has come; log this batch's ``dump_debug_info`` norms.
+
+        ``unused`` is NeMo's (and old Lightning's ``dataloader_idx``) fourth parameter, accepted and ignored.
+        """
         if self._nemo_profiler:
             self._nemo_profiler.on_batch_end(batch_idx, global_rank())
         if self._debug_hooks is not None:
