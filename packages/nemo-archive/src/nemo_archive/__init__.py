@@ -50,6 +50,14 @@ _EXPORTS = {
     "IntegrityError": "errors",
     "DestinationError": "errors",
     "MissingDependencyError": "errors",
+    "DiskFullError": "errors",
+    "atomic_write": "_atomic",
+    "write_bytes_atomic": "_atomic",
+    "write_text_atomic": "_atomic",
+    "remove_stale_temp_files": "_atomic",
+    "fsync_dir": "_atomic",
+    "temp_name": "_atomic",
+    "is_temp_name": "_atomic",
 }
 
 __all__ = [
@@ -81,9 +89,26 @@ __all__ = [
     "IntegrityError",
     "DestinationError",
     "MissingDependencyError",
+    "DiskFullError",
+    "atomic_write",
+    "write_bytes_atomic",
+    "write_text_atomic",
+    "remove_stale_temp_files",
+    "fsync_dir",
+    "temp_name",
+    "is_temp_name",
 ]
 
 if TYPE_CHECKING:
+    from ._atomic import (
+        atomic_write,
+        fsync_dir,
+        is_temp_name,
+        remove_stale_temp_files,
+        temp_name,
+        write_bytes_atomic,
+        write_text_atomic,
+    )
     from ._container import MemberInfo
     from .archive import (
         CONFIG,
@@ -98,6 +123,7 @@ if TYPE_CHECKING:
         ArchiveError,
         CorruptArchiveError,
         DestinationError,
+        DiskFullError,
         IntegrityError,
         MissingDependencyError,
         MissingMemberError,

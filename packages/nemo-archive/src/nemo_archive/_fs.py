@@ -1,4 +1,4 @@
-"""Atomic file writes and destination checks shared by the writer and the extractor."""
+"""Atomic file writes (through ``_atomic``), early writeback and destination checks for the writer and extractor."""
 
 # ruff: noqa: PLC0415 - ctypes is imported only by the first durable save big enough to ask for early
 # writeback, so `import nemo_archive` stays light.
@@ -9,42 +9,27 @@ import contextlib
 import functools
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ._atomic import atomic_write
 from .errors import DestinationError, UnsafeMemberError
 
 
 @contextlib.contextmanager
-def atomic_file(dest: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
-    """Yield a temp file next to ``dest``; on success fsync it and rename it over ``dest``.
+def atomic_file(dest: Path, *, durable: bool = True, expected_size: int | None = None) -> Iterator[BinaryIO]:
+    """Yield a temp file next to ``dest``; on success fsync it and rename it over ``dest`` (see ``_atomic``).
 
     A crash or an exception leaves ``dest`` as it was (the temp file is removed on exceptions).
 
     Raises:
         DestinationError: ``dest`` is an existing directory.
+        DiskFullError: The disk or a file-size limit is full; ``dest`` is as it was.
     """
-    if dest.is_dir():
-        raise DestinationError("is a directory; give a file path to write to.", path=dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            yield f
-            f.flush()
-            if durable:
-                os.fsync(f.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        _fsync_dir(dest.parent)
+    with atomic_write(dest, "wb", durable=durable, expected_size=expected_size) as f:
+        yield f  # type: ignore[misc]  # "wb" gives the binary file
 
 
 SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start writeback of the range's dirty pages, wait for nothing
@@ -134,21 +119,6 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
     call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
     call.restype = ctypes.c_int
     return call
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def member_target(root: Path, name: str, archive: object) -> Path:

@@ -18,6 +18,7 @@ __all__ = [
     "IntegrityError",
     "DestinationError",
     "MissingDependencyError",
+    "DiskFullError",
 ]
 
 
@@ -82,3 +83,15 @@ class DestinationError(ArchiveError):
 
 class MissingDependencyError(ArchiveError, ImportError):
     """An optional dependency (torch) is needed for this operation and is not installed."""
+
+
+class DiskFullError(ArchiveError, OSError):
+    """A save stopped because the disk is full or a file-size limit was hit; the previous file is intact.
+
+    Also an ``OSError`` whose ``errno`` is the one the system reported (``ENOSPC``, ``EDQUOT`` or ``EFBIG``).
+    ``written`` is how many bytes made it to the temp file, ``expected`` how many were to be written (None
+    when unknown).
+    """
+
+    written: int = 0
+    expected: int | None = None

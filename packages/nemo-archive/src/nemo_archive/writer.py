@@ -231,6 +231,7 @@ class ArchiveWriter:
         Raises:
             MissingMemberError: No config was set.
             DestinationError: The destination is a directory.
+            DiskFullError: The disk or a file-size limit filled up; the previous file at :attr:`path` is intact.
             MissingDependencyError: Weights given as a state dict and torch is not installed.
         """
         if self._config is None:
@@ -241,12 +242,23 @@ class ArchiveWriter:
             raise ArchiveError("already committed; create a new ArchiveWriter", path=self.path)
         if self.path.is_dir():
             raise DestinationError("is a directory; give the .nemo file path to write.", path=self.path)
-        with atomic_file(self.path, durable=self.durable) as f, Writeback(f.fileno()) as writeback:
+        expected = self._estimated_size()
+        with (
+            atomic_file(self.path, durable=self.durable, expected_size=expected) as f,
+            Writeback(f.fileno()) as writeback,
+        ):
             tar = _TarWriter(f, progress, writeback if self.durable else None)
             tar.zip_crc32 = self.zip_crc32
             tar.write(self)
         self._committed = True
         return self.path
+
+    def _estimated_size(self) -> int:
+        """About how many bytes the archive takes: members plus the tensors' bytes (for a full-disk message)."""
+        total = 4 * RECORD
+        for m in self._members():
+            total += BLOCK + max(m.size, 0) + (_tensor_bytes(m.state_dict) if m.state_dict is not None else 0)
+        return total
 
     def _members(self) -> list[_Member]:
         members = [_Member(CONFIG, "config", len(self._config or b""), data=self._config)]
@@ -374,6 +386,10 @@ class _TarWriter:
                 torch.save(m.state_dict, sink)
             else:
                 _save_without_crc(torch, m.state_dict, sink)
+        except Exception:
+            if sink.error is not None:
+                raise sink.error from None  # the OSError itself (full disk, ...), not torch's rewording
+            raise
         finally:
             sink.close()
         info = self.tarfile.TarInfo("./" + m.name)
@@ -429,6 +445,7 @@ class _Sink:
         self._thread = threading.Thread(target=self._hasher, daemon=True)
         self._thread.start()
         self._failed: BaseException | None = None
+        self.error: OSError | None = None
 
     def _hasher(self) -> None:
         while True:
@@ -457,16 +474,20 @@ class _Sink:
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         n = len(view)
-        if n < PARALLEL_HASH_MIN:
-            self._queue.put(bytes(view))
-            _write_all(self.fd, view)
-        elif self._is_stable(view):
-            self._queue.put(view)
-            _write_all(self.fd, view)
-        else:
-            self._queue.put(view)
-            _write_all(self.fd, view)
-            self._queue.join()
+        try:
+            if n < PARALLEL_HASH_MIN:
+                self._queue.put(bytes(view))
+                _write_all(self.fd, view)
+            elif self._is_stable(view):
+                self._queue.put(view)
+                _write_all(self.fd, view)
+            else:
+                self._queue.put(view)
+                _write_all(self.fd, view)
+                self._queue.join()
+        except OSError as exc:
+            self.error = exc  # torch.save reports it as "unexpected pos ..."; the writer raises this instead
+            raise
         self.size += n
         if self.writeback:
             self.writeback.wrote(n)
@@ -516,6 +537,20 @@ def _stable_ranges(torch: Any, obj: Any) -> list[tuple[int, int]]:
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
     return sorted(set(ranges))
+
+
+def _tensor_bytes(obj: Any) -> int:
+    """Bytes of the tensors (anything with ``nbytes``) in nested dicts, lists and tuples; no torch import."""
+    total, stack = 0, [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(getattr(item, "nbytes", None), int):
+            total += item.nbytes
+    return total
 
 
 def _write_all(fd: int, view: memoryview) -> None:
