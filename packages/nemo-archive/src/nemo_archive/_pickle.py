@@ -15,9 +15,16 @@ import codecs
 import collections
 import io
 import pickle
+import pickletools
 from typing import Any, Protocol
 
 from ._dtypes import DTYPES, STORAGE_TYPES
+
+#: Deepest nesting of containers a checkpoint's pickle may build (a NeMo state dict needs about 5). Deeper
+#: tuples would crash the interpreter when hashed or compared (CPython recurses in C without a guard).
+MAX_DEPTH = 100
+#: Most container entries the rebuilt object may hold (a state dict of 100k tensors holds about 200k).
+MAX_NODES = 5_000_000
 
 _REBUILD = {"_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter", "_rebuild_parameter_with_state"}
 
@@ -38,6 +45,10 @@ class UnsupportedGlobal(Exception):
     def __init__(self, module: str, name: str) -> None:
         super().__init__(f"{module}.{name}")
         self.qualname = f"{module}.{name}"
+
+
+class UnsafeStructure(Exception):
+    """The pickle builds something a state dict never is: a cycle, a shared container, or absurd nesting."""
 
 
 class Builder(Protocol):
@@ -180,10 +191,113 @@ def _is_int_tuple(value: Any) -> bool:
 
 
 def unpickle(data: bytes, builder: Builder) -> Any:
-    """Rebuild ``data.pkl`` with ``builder``.
+    """Rebuild ``data.pkl`` with ``builder``; the result is checked to be a tree (see :func:`check_tree`).
 
     Raises:
+        UnsafeStructure: Nesting deeper than :data:`MAX_DEPTH`, a cycle, a shared container, or more than
+            :data:`MAX_NODES` entries.
         UnsupportedGlobal: A global outside the allow-list.
         pickle.UnpicklingError: Malformed pickle (and the usual ``EOFError``/``ValueError``/... on garbage).
     """
-    return _Restricted(data, builder).load()
+    check_nesting(data)
+    obj = _Restricted(data, builder).load()
+    check_tree(obj)
+    return obj
+
+
+# Opcodes that add the items above their first argument to it (the container keeps its identity).
+_MUTATORS = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
+# Opcodes whose result merely passes on its inputs (a call's result is as deep as its arguments).
+_PASSING = {"REDUCE", "NEWOBJ", "NEWOBJ_EX", "BINPERSID", "STACK_GLOBAL"}
+
+
+def check_nesting(data: bytes, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a pickle that would build containers nested deeper than ``max_depth``, before it is loaded.
+
+    The opcodes are walked without building anything; each stack entry carries only the nesting depth of
+    the object it stands for. Bounded by the pickle's length.
+
+    Raises:
+        UnsafeStructure: Too deep.
+        pickle.UnpicklingError: The opcode stream is malformed.
+    """
+    stack: list[int] = []
+    marks: list[int] = []
+    memo: dict[Any, int] = {}
+    try:
+        for op, arg, pos in pickletools.genops(data):
+            name = op.name
+            if name == "MARK":
+                marks.append(len(stack))
+                continue
+            if name == "MEMOIZE":
+                memo[len(memo)] = stack[-1]
+                continue
+            if name.endswith("PUT"):
+                memo[arg] = stack[-1]
+                continue
+            if name.endswith("GET"):
+                stack.append(memo.get(arg, 0))
+                continue
+            if name == "DUP":
+                stack.append(stack[-1])
+                continue
+            before = [s.name for s in op.stack_before]
+            if "mark" in before:
+                items = stack[marks[-1] :]
+                del stack[marks.pop() :]
+                items[:0] = [stack.pop() for _ in range(before.index("mark"))][::-1]
+            else:
+                items = [stack.pop() for _ in before][::-1]
+            if not op.stack_after:
+                continue
+            if name in _MUTATORS:
+                depth = max(items[0], 1 + max(items[1:], default=0))
+            elif name in _PASSING:
+                depth = max(items, default=0)
+            else:
+                depth = 1 + max(items, default=0)
+            if depth > max_depth:
+                raise UnsafeStructure(
+                    f"the pickle nests containers deeper than {max_depth} levels (at byte {pos}); a state dict "
+                    "is a shallow mapping of tensors"
+                )
+            stack.extend([depth] * len(op.stack_after))
+    except (IndexError, ValueError) as exc:
+        raise pickle.UnpicklingError(f"malformed pickle opcodes ({exc})") from exc
+
+
+def check_tree(obj: Any, max_nodes: int = MAX_NODES) -> None:
+    """Refuse an object graph that is not a tree of containers: no cycles, no container reached twice.
+
+    A few hundred bytes of pickle can reference one list from two places at each of 40 levels: walking it
+    naively visits 2^40 paths. Here every non-empty container is visited once (by identity), and a second
+    visit is refused, so the walk is linear in the pickle's size.
+
+    Raises:
+        UnsafeStructure: A cycle, a shared container, or more than ``max_nodes`` entries.
+    """
+    seen: set[int] = set()
+    todo = [obj]
+    count = 0
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, (dict, list, tuple, set, frozenset)) or not node:
+            continue
+        if id(node) in seen:
+            raise UnsafeStructure(
+                f"the pickle reaches one {type(node).__name__} from two places (a cycle or shared "
+                "reference); a state dict is a tree of containers holding tensors"
+            )
+        seen.add(id(node))
+        count += len(node)
+        if count > max_nodes:
+            raise UnsafeStructure(f"the pickle holds more than {max_nodes} container entries")
+        if isinstance(node, dict):
+            todo.extend(node.values())
+            todo.extend(k for k in node if isinstance(k, tuple))
+            extra = getattr(node, "__dict__", None)
+            if extra:
+                todo.extend(extra.values())
+        else:
+            todo.extend(node)

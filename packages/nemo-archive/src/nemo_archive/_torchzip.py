@@ -10,7 +10,8 @@ checkpoint, and of the archive that holds it. This module finds those ranges (SP
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CorruptArchiveError
@@ -26,10 +27,12 @@ class TorchZip:
     Attributes:
         prefix: The record folder (``model_weights`` for NeMo files, ``archive`` for buffers).
         records: Record name (without the prefix) → ``(absolute offset in the buffer, size)``.
+        crcs: Record name → the CRC-32 the zip's central directory records for it.
     """
 
     prefix: str
     records: dict[str, tuple[int, int]]
+    crcs: dict[str, int] = field(default_factory=dict)
 
     def storage(self, key: str) -> tuple[int, int]:
         """Return ``(offset, size)`` of storage ``key`` (record ``data/<key>``)."""
@@ -40,7 +43,8 @@ def read_torch_zip(buf: Any, start: int, size: int, path: object, member: str) -
     """Index the torch zip that occupies ``buf[start:start+size]``.
 
     Raises:
-        CorruptArchiveError: Not a zip, a compressed record, a record outside the member, or no ``data.pkl``.
+        CorruptArchiveError: Not a zip, a compressed record, a record outside the member, two records of one
+            name (readers would disagree on which one counts), or no ``data.pkl``.
     """
     import zipfile
 
@@ -58,6 +62,9 @@ def read_torch_zip(buf: Any, start: int, size: int, path: object, member: str) -
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, UnicodeError) as exc:
         raise corrupt(str(exc)) from exc
+    twice = sorted(name for name, n in Counter(i.filename for i in infos).items() if n > 1)
+    if twice:
+        raise corrupt(f"records {twice[:5]} appear more than once; torch.save writes each record once")
     pickles = [i.filename for i in infos if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1]
     if len(pickles) != 1:
         raise corrupt(f"expected one '<name>/data.pkl' record, found {len(pickles)}")
@@ -65,7 +72,8 @@ def read_torch_zip(buf: Any, start: int, size: int, path: object, member: str) -
     records: dict[str, tuple[int, int]] = {}
     with memoryview(buf) as view:
         _collect(view, infos, prefix, start, size, records, corrupt)
-    return TorchZip(prefix, records)
+    crcs = {i.filename[len(prefix) + 1 :]: i.CRC for i in infos if i.filename.startswith(prefix + "/")}
+    return TorchZip(prefix, records, crcs)
 
 
 def _collect(
@@ -94,3 +102,8 @@ def _collect(
         if data_at + info.file_size > size:
             raise corrupt(f"record {info.filename!r} extends past the end of the weights")
         records[info.filename[len(prefix) + 1 :]] = (start + data_at, info.file_size)
+    end = 0
+    for name, (at, length) in sorted(records.items(), key=lambda item: item[1]):
+        if at < end:
+            raise corrupt(f"record {name!r} overlaps the record before it (two tensors would share bytes)")
+        end = at + length

@@ -368,18 +368,27 @@ class Archive:
         self,
         map_location: Any = None,
         *,
-        mmap: bool = True,
+        mmap: bool = False,
+        check_integrity: bool = True,
         weights_only: bool = True,
         member: str | None = None,
     ) -> Any:
         """Load the weights (needs torch).
 
+        By default the tensors are the caller's own memory, filled by one sequential read of the member and
+        checked on the way (the manifest's SHA-256, else each zip record's CRC-32): nothing done to the file
+        afterwards can change or break them.
+
         Args:
             map_location: ``None`` (each storage where it was saved), a device string or
                 ``torch.device``, or a dict mapping saved locations to new ones; anything else is
                 passed to ``torch.load``.
-            mmap: Build tensors over a copy-on-write memory map of the archive (no copy, no temp file). With
-                False the bytes are copied into memory. Gzip archives are always read into memory.
+            mmap: Build tensors over a copy-on-write memory map of the archive instead (no copy, pages read on
+                first touch, integrity not checked). HAZARD: the tensors then stay backed by the file, so
+                overwriting it in place (``cp other.nemo this.nemo``) silently changes them, and truncating
+                it kills the process with SIGBUS on the next access. Only for files nothing will modify while
+                the tensors live. Gzip archives are always read into memory.
+            check_integrity: Verify the bytes while reading them (default path only); False skips the check.
             weights_only: Refuse every pickle global but plain tensors and containers (the safe default).
                 ``False`` runs arbitrary code from the file: only for files you trust.
             member: The weights member (default :attr:`weights_member`).
@@ -392,6 +401,7 @@ class Archive:
             MissingMemberError: No weights member.
             UnsafeContentError: ``weights_only`` and the pickle names globals torch does not allow.
             CorruptArchiveError: The weights do not parse.
+            IntegrityError: ``check_integrity`` and the bytes differ from their CRC-32 or SHA-256.
             ValueError: ``map_location`` names no device.
         """
         from . import _weights
@@ -406,6 +416,8 @@ class Archive:
                     torch.device(spec)
                 except RuntimeError as exc:
                     raise ValueError(f"map_location {spec!r} is not a device: {exc}") from exc
+        if not mmap:
+            return self._load_owned(name, map_location, check_integrity, weights_only)
         buf, start, size = self._container.private_buffer(name)
         copy = not mmap or not self._container.zero_copy()
         simple_location = (
@@ -447,6 +459,55 @@ class Archive:
             return _weights.torch_load_fallback(
                 stream, weights_only=weights_only, map_location=map_location, path=self.path, member=name
             )
+
+    def _load_owned(self, name: str, map_location: Any, check_integrity: bool, weights_only: bool) -> Any:
+        """``load_state_dict(mmap=False)``: fresh tensors, one sequential read, checked on the way."""
+        from . import _weights
+        from ._fill import Source
+        from ._pickle import UnsupportedGlobal
+        from ._torchzip import read_torch_zip
+        from .tensors import safetensors_header
+
+        sha256 = None
+        if check_integrity and self.manifest is not None:
+            entry = next((m for m in self.manifest.members if m.name == name), None)
+            sha256 = entry.sha256 if entry is not None else None
+        buf, start, size = self._container.buffer(name)
+        fd = None
+        if self.kind == "tar":
+            fd = self._container._file.fileno()  # type: ignore[attr-defined]
+        elif self.kind == "directory":
+            fd = os.open(self.path / name, os.O_RDONLY)
+        try:
+            source = Source(fd, buf if fd is None else None, self.path, name)
+            common = {"start": start, "size": size, "map_location": map_location, "sha256": sha256}
+            if name.endswith(".safetensors"):
+                header, data_start = safetensors_header(buf, start, size, self.path, name)
+                return _weights.load_safetensors_owned(
+                    source, header, data_start, check_integrity=check_integrity, **common
+                )
+            zipinfo = read_torch_zip(buf, start, size, self.path, name)
+            simple = map_location is None or isinstance(map_location, (str, dict))
+            if weights_only and (simple or type(map_location).__name__ == "device"):
+                try:
+                    return _weights.load_ckpt_owned(
+                        source, zipinfo, check_integrity=check_integrity, **common
+                    )
+                except UnsupportedGlobal:
+                    pass  # torch's own weights_only unpickler decides below
+            at, length = zipinfo.records["data.pkl"]
+            with self._container.open(name) as stream:
+                return _weights.torch_load_fallback(
+                    stream,
+                    weights_only=weights_only,
+                    map_location=map_location,
+                    path=self.path,
+                    member=name,
+                    pickle_bytes=source.read(at, length),
+                )
+        finally:
+            if self.kind == "directory" and fd is not None:
+                os.close(fd)
 
     # ------------------------------------------------------------------ verification
     def hash_member(self, name: str, progress: Progress | None = None) -> str:

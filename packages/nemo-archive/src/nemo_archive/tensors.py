@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._dtypes import DTYPES, SAFETENSORS_CODES, itemsize
-from ._pickle import UnsupportedGlobal, unpickle
+from ._pickle import UnsafeStructure, UnsupportedGlobal, unpickle
 from ._torchzip import TorchZip, read_torch_zip
 from .errors import CorruptArchiveError, UnsafeContentError
 
@@ -140,6 +140,8 @@ def ckpt_tensor_info(
     data = bytes(buf[at : at + length])
     try:
         obj = unpickle(data, _MetaBuilder())
+    except UnsafeStructure as exc:
+        raise unsafe_structure(exc, path, member) from exc
     except UnsupportedGlobal as exc:
         raise UnsafeContentError(
             f"the weights' pickle references {exc.qualname}, which is not a plain tensor state dict; it "
@@ -184,6 +186,25 @@ def ckpt_tensor_info(
     return out, zipinfo
 
 
+def unsafe_structure(exc: UnsafeStructure, path: object, member: str) -> UnsafeContentError:
+    """The error for a pickle that is not a tree of containers (cycle, shared reference, too deep)."""
+    return UnsafeContentError(
+        f"the weights' pickle is refused: {exc}. Nothing was loaded. Re-save the weights with "
+        "torch.save(model.state_dict()).",
+        path=path,
+        member=member,
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
 def safetensors_header(
     buf: Any, start: int, size: int, path: object, member: str
 ) -> tuple[dict[str, Any], int]:
@@ -204,13 +225,14 @@ def safetensors_header(
     if length > min(size - 8, MAX_SAFETENSORS_HEADER):
         raise corrupt(f"header declares {length} bytes")
     try:
-        header = json.loads(bytes(buf[start + 8 : start + 8 + length]))
-    except (ValueError, UnicodeError) as exc:
-        raise corrupt(f"header is not JSON: {exc}") from exc
+        header = json.loads(bytes(buf[start + 8 : start + 8 + length]), object_pairs_hook=_unique_keys)
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        raise corrupt(f"header is not JSON with unique keys: {str(exc)[:200]}") from exc
     if not isinstance(header, dict):
         raise corrupt("header is not an object")
     data_start = start + 8 + length
     limit = size - 8 - length
+    ranges: list[tuple[int, int, str]] = []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -226,7 +248,24 @@ def safetensors_header(
             or end - begin != math.prod(shape) * itemsize(dtype)
         ):
             raise corrupt(f"entry {name!r} has inconsistent shape {shape} and offsets {begin}..{end}")
+        ranges.append((begin, end, name))
+    _check_tiling(ranges, limit, corrupt)
     return header, data_start
+
+
+def _check_tiling(ranges: list[tuple[int, int, str]], limit: int, corrupt: Any) -> None:
+    """The tensors' byte ranges must tile the data section exactly: no overlap, no gap, nothing after."""
+    at = 0
+    for begin, end, name in sorted(ranges):
+        if begin != at:
+            why = "overlaps the tensor before it" if begin < at else f"leaves a gap of {begin - at} bytes"
+            raise corrupt(
+                f"entry {name!r} starts at byte {begin} of the data section and {why}; each tensor must "
+                "start where the previous one ends (two tensors could otherwise share bytes)"
+            )
+        at = end
+    if at != limit:
+        raise corrupt(f"the tensors cover {at} bytes but the data section holds {limit}")
 
 
 def safetensors_tensor_info(
