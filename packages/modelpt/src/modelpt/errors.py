@@ -17,6 +17,9 @@ __all__ = [
     "TargetClassError",
     "ArtifactError",
     "RestoreError",
+    "DeviceError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "NotSupportedError",
     "ExportError",
     "MissingDependencyError",
@@ -41,6 +44,18 @@ class ArtifactError(NeMoBaseException):
 
 class RestoreError(NeMoBaseException):
     """A ``.nemo`` cannot be restored (missing weights, wrong class, ...)."""
+
+
+class DeviceError(RestoreError, RuntimeError):
+    """The device asked for (``map_location``) cannot be used; the checkpoint itself was not found faulty."""
+
+
+class ArgumentTypeError(NeMoBaseException, TypeError):
+    """A public call got an argument of the wrong type (e.g. ``save_to(None)``); the message names it."""
+
+
+class ArgumentValueError(NeMoBaseException, ValueError):
+    """A public call got an argument it cannot use (e.g. a URL for ``restore_from``); the message names it."""
 
 
 class NotSupportedError(NeMoBaseException, NotImplementedError):

@@ -15,85 +15,41 @@ import logging
 import os
 import shutil
 import tempfile
-import weakref
-from dataclasses import dataclass
-from enum import Enum
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from modelpt import _nemo_files
+from modelpt._connector_hooks import (
+    _BASE_HOOKS,
+    _RESTORE_HOOKS,
+    _SAVE_HOOKS,
+    NEMO_PREFIX,
+    ArtifactItem,
+    ArtifactPathType,
+    ConnectorHooks,
+    _can_assign,
+    _refuse_foreign_files,
+    _RestoreSource,
+    _set_config,
+    _to_container,
+    _update_model_cfg,
+    artifact_cache_dir,
+)
 from modelpt._skip_init import skip_weight_init
 from modelpt.app_state import AppState
 from modelpt.distributed import is_global_rank_zero
-from modelpt.errors import ArtifactError, ModelPTError
+from modelpt.errors import ModelPTError
 
 if TYPE_CHECKING:
     from modelpt.modelpt import ModelPT
 
-__all__ = ["ArtifactItem", "ArtifactPathType", "SaveRestoreConnector"]
+__all__ = ["ArtifactItem", "ArtifactPathType", "SaveRestoreConnector", "artifact_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
-NEMO_PREFIX = "nemo:"
 
-
-class ArtifactPathType(Enum):
-    """Where a registered artifact lives: a user file, or a member of the ``.nemo`` it was restored from."""
-
-    LOCAL_PATH = 0
-    TAR_PATH = 1
-
-
-@dataclass
-class ArtifactItem:
-    """A registered artifact.
-
-    Attributes:
-        path: The file on disk (a user file, or this model's extracted copy of an archive member).
-        path_type: LOCAL_PATH or TAR_PATH.
-        hashed_path: ``nemo:<32 hex>_<basename>``: the member name inside a ``.nemo`` (set once saved or
-            restored).
-    """
-
-    path: str = ""
-    path_type: ArtifactPathType = ArtifactPathType.LOCAL_PATH
-    hashed_path: str | None = None
-
-
-class _RestoreSource:
-    """The archive a model is being restored from, while its constructor runs."""
-
-    def __init__(self, archive: Any, path: str) -> None:
-        self.archive = archive
-        self.path = path
-
-    def has(self, name: str) -> bool:
-        return name in self.archive.names
-
-    def extract(self, name: str, model: Any) -> str:
-        folder = artifact_cache_dir(model)
-        target = Path(folder) / name
-        if not target.exists():
-            self.archive.extract_artifact(name, folder)
-        return str(target)
-
-
-def artifact_cache_dir(model: Any) -> str:
-    """The model's private folder of extracted artifacts (created on first use, removed with the model).
-
-    It lives under ``$MODELPT_ARTIFACT_DIR`` when set, else the system temp folder.
-    """
-    folder = model.__dict__.get("_artifact_cache_dir")
-    if folder is None:
-        root = os.environ.get("MODELPT_ARTIFACT_DIR") or None
-        if root:
-            os.makedirs(root, exist_ok=True)
-        folder = tempfile.mkdtemp(prefix="modelpt-artifacts-", dir=root)
-        model.__dict__["_artifact_cache_dir"] = folder
-        weakref.finalize(model, shutil.rmtree, folder, True)
-    return str(folder)
-
-
-class SaveRestoreConnector:
+class SaveRestoreConnector(ConnectorHooks):
     """Saves ModelPT instances to ``.nemo`` files and restores them (NeMo's connector API).
 
     Attributes (settable properties): ``model_config_yaml``, ``model_weights_ckpt``, ``model_extracted_dir``
@@ -106,6 +62,16 @@ class SaveRestoreConnector:
     the manifest's SHA-256 covers anyway; default True), ``skip_weight_init`` (build the restored model without
     running ``torch.nn.init``'s fills when ``strict=True`` guarantees the checkpoint overwrites every weight;
     default True, see ``modelpt._skip_init``).
+
+    NeMo's protected hooks are here and used: a subclass that overrides one of the restore hooks
+    (``_unpack_nemo_file``, ``_filtered_tar_info``, ``_tar_open``, ``_safe_extract``,
+    ``_load_state_dict_from_disk``, ``_inject_model_parallel_rank_for_ckpt``) gets NeMo's restore flow: the
+    archive is unpacked through its hooks into a temp folder and read from there. A subclass that overrides a
+    save hook (``_save_state_dict_to_disk``, ``_make_nemo_file_from_folder``, ``_handle_artifacts``,
+    ``_update_artifact_paths``, ``_update_subconfigs``) gets NeMo's save flow: the files are written into a
+    staging folder through its hooks, then packed with ``_make_nemo_file_from_folder``. Without overrides the
+    archive is read and written directly (no unpacking, no staging copy). Either way archives are read
+    through nemo-archive's validating reader: one with an unsafe member is refused as a whole.
     """
 
     def __init__(self) -> None:
@@ -157,41 +123,57 @@ class SaveRestoreConnector:
     def pack_nemo_file(self, save_nemo_file: bool) -> None:
         self._pack_nemo_file = save_nemo_file
 
+    def _overrides(self, names: tuple[str, ...]) -> bool:
+        """Whether this connector (its class or the instance) replaces any of the base hooks ``names``."""
+        for name in names:
+            current = getattr(self, name)
+            if getattr(current, "__func__", current) is not _BASE_HOOKS[name]:
+                return True
+        return False
+
     # ------------------------------------------------------------------ save
     def save_to(self, model: ModelPT, save_path: str) -> str | None:
         """Save ``model`` (config, weights, artifacts of it and its NeMo submodules) to ``save_path``.
 
         Only global rank 0 writes; other ranks return None. The write is atomic: a crash leaves any previous
-        file intact. With ``pack_nemo_file=False`` the files go into ``save_path`` (created as a folder).
+        file intact. With ``pack_nemo_file=False`` the files go into the folder ``save_path`` — or, when
+        ``save_path`` ends in ``.nemo`` (NeMo's convention), into its parent folder, as NeMo does; the folder
+        is replaced as a whole, so a crash leaves the complete old or the complete new folder there.
 
         Returns:
-            ``save_path`` on rank 0, None elsewhere.
+            The saved path (the folder for unpacked saves) on rank 0, None elsewhere.
 
         Raises:
+            ArgumentTypeError: ``save_path`` is None or not a path.
+            ArgumentValueError: ``save_path`` is empty or a URL.
             FileNotFoundError: A registered local artifact no longer exists.
-            ArtifactError: A restored artifact's extracted copy is gone.
+            ArtifactError: A restored artifact's extracted copy is gone, or an unpacked save's ``.nemo``
+                parent folder holds files that are not part of a saved model.
         """
+        save_path = _nemo_files.check_path_argument("save_path", save_path, action="save")
         if not is_global_rank_zero():
             return None
-        from nemo_archive import ArchiveWriter
-
-        save_path = os.path.abspath(os.path.expanduser(str(save_path)))
-        config = self._config_for_save(model)
+        save_path = os.path.abspath(os.path.expanduser(save_path))
         state_dict = model.__dict__.get("_state_dict_for_save")
         if state_dict is None:
             state_dict = model.state_dict()
-        if self.pack_nemo_file:
-            writer = ArchiveWriter(
-                save_path, provenance=self.provenance, durable=self.durable, zip_crc32=self.zip_crc32
-            )
-            for key, source, name in self._artifacts_for_save(model):
-                ref = writer.add_artifact(source, name=name)
-                _set_config(config, key, ref)
-            writer.set_config(_to_container(config))
-            writer.set_weights(state_dict)
-            writer.commit()
-        else:
-            self._save_unpacked(save_path, config, state_dict, model)
+        if not self.pack_nemo_file:
+            return self._save_unpacked(model, save_path, state_dict)
+        if self._overrides(_SAVE_HOOKS):
+            self._save_through_folder(model, save_path, state_dict)
+            return save_path
+        from nemo_archive import ArchiveWriter
+
+        config = self._config_for_save(model)
+        writer = ArchiveWriter(
+            save_path, provenance=self.provenance, durable=self.durable, zip_crc32=self.zip_crc32
+        )
+        for key, source, name in self._artifacts_for_save(model):
+            ref = writer.add_artifact(source, name=name)
+            _set_config(config, key, ref)
+        writer.set_config(_to_container(config))
+        writer.set_weights(state_dict)
+        writer.commit()
         return save_path
 
     def _config_for_save(self, model: ModelPT) -> Any:
@@ -207,60 +189,47 @@ class SaveRestoreConnector:
             )
         return config
 
-    def _artifacts_for_save(self, model: ModelPT) -> list[tuple[str, str, str | None]]:
-        """``(config key, file to copy, member name or None)`` for every artifact of the model tree."""
-        out: list[tuple[str, str, str | None]] = []
-        for _, config_prefix, module in model.named_nemo_modules():
-            for key, item in (module.artifacts or {}).items():
-                full_key = f"{config_prefix}.{key}" if config_prefix else key
-                if item.path_type == ArtifactPathType.LOCAL_PATH:
-                    if not os.path.isfile(item.path):
-                        raise FileNotFoundError(
-                            f"artifact {full_key!r} points to {item.path}, which no longer exists; restore the "
-                            "file or register the artifact again"
-                        )
-                    out.append((full_key, item.path, None))
-                elif item.path_type == ArtifactPathType.TAR_PATH:
-                    if not os.path.isfile(item.path):
-                        raise ArtifactError(
-                            f"the extracted copy {item.path} of artifact {full_key!r} is gone (was the model's "
-                            "cache folder deleted?); restore the model again before saving"
-                        )
-                    name = (item.hashed_path or "")[len(NEMO_PREFIX) :] or None
-                    out.append((full_key, item.path, name))
-                else:
-                    raise ValueError(f"artifact {full_key!r} has unknown path type {item.path_type!r}")
-        return out
-
-    def _save_unpacked(self, save_path: str, config: Any, state_dict: Any, model: ModelPT) -> None:
-        """Write config, weights and artifacts into the folder ``save_path`` (replaced atomically)."""
-        import uuid
-
-        import torch
+    def _write_model_folder(self, model: ModelPT, folder: str, state_dict: Any) -> None:
+        """Write config, artifacts and weights into ``folder`` through the NeMo hooks (NeMo's save order)."""
         from omegaconf import OmegaConf
 
-        parent = os.path.dirname(save_path)
-        os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=".modelpt-save-", dir=parent)
+        config_yaml = os.path.join(folder, self.model_config_yaml)
+        with open(config_yaml, "w", encoding="utf-8") as f:
+            f.write(OmegaConf.to_yaml(model.to_config_dict(), resolve=True))
+        self._update_subconfigs(model, path2yaml_file=config_yaml)
+        if model.has_native_or_submodules_artifacts():
+            self._handle_artifacts(model, nemo_file_folder=folder)
+            self._update_artifact_paths(model, path2yaml_file=config_yaml)
+        self._save_state_dict_to_disk(state_dict, os.path.join(folder, self.model_weights_ckpt))
+
+    def _save_through_folder(self, model: ModelPT, save_path: str, state_dict: Any) -> None:
+        """NeMo's packed save: stage the files (hooks), then ``_make_nemo_file_from_folder``."""
+        from nemo_archive import _dirswap
+
+        _dirswap.recover(save_path)
+        staging = _dirswap.staging_dir(save_path)
         try:
-            for key, source, name in self._artifacts_for_save(model):
-                member = name or f"{uuid.uuid4().hex}_{os.path.basename(source)}"
-                shutil.copyfile(source, os.path.join(staging, member))
-                _set_config(config, key, NEMO_PREFIX + member)
-            with open(os.path.join(staging, self.model_config_yaml), "w", encoding="utf-8") as f:
-                f.write(OmegaConf.to_yaml(config, resolve=True))
-            torch.save(state_dict, os.path.join(staging, self.model_weights_ckpt))
-            os.chmod(staging, 0o755)
-            old = None
-            if os.path.exists(save_path):
-                old = f"{staging}.old"
-                os.replace(save_path, old)
-            os.replace(staging, save_path)
-            if old:
-                shutil.rmtree(old, ignore_errors=True) if os.path.isdir(old) else os.unlink(old)
+            self._write_model_folder(model, str(staging), state_dict)
+            self._make_nemo_file_from_folder(filename=save_path, source_dir=str(staging))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _save_unpacked(self, model: ModelPT, save_path: str, state_dict: Any) -> str:
+        """Write the unpacked model into its folder, replacing the old one as a whole (see ``save_to``)."""
+        from nemo_archive import _dirswap
+
+        folder = os.path.dirname(save_path) if save_path.endswith(".nemo") else save_path
+        if folder != save_path:
+            _refuse_foreign_files(folder)
+        _dirswap.recover(folder)
+        staging = _dirswap.staging_dir(folder)
+        try:
+            self._write_model_folder(model, str(staging), state_dict)
+            _dirswap.replace_dir(staging, folder, durable=self.durable)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        return folder
 
     # ------------------------------------------------------------------ restore
     def restore_from(
@@ -290,7 +259,10 @@ class SaveRestoreConnector:
             The model, or its DictConfig with ``return_config``.
 
         Raises:
+            ArgumentTypeError: ``restore_path`` is None or not a path.
+            ArgumentValueError: ``restore_path`` is empty or a URL (use ``from_pretrained``).
             FileNotFoundError: The path does not exist.
+            DeviceError: ``map_location`` cannot be used on this machine, or the device failed while loading.
             nemo_archive.ArchiveError: The archive is malformed or unsafe.
             TargetClassError: The config's ``target`` is outside ``calling_cls``'s hierarchy.
         """
@@ -304,7 +276,7 @@ class SaveRestoreConnector:
             trainer,
             validate_access_integrity,
         )
-        if not isinstance(loaded, tuple):
+        if not isinstance(loaded, tuple) or return_config:
             return loaded
         conf, instance, state_dict = loaded
         state_dict = self.modify_state_dict(conf, state_dict)
@@ -316,7 +288,10 @@ class SaveRestoreConnector:
         from omegaconf import DictConfig, OmegaConf
 
         if override_config_path is None:
-            conf = OmegaConf.create(archive.config)
+            if self.model_config_yaml != "model_config.yaml" and self.model_config_yaml in archive.names:
+                conf = OmegaConf.create(archive.read_member(self.model_config_yaml).decode("utf-8"))
+            else:
+                conf = OmegaConf.create(archive.config)
         elif isinstance(override_config_path, DictConfig):
             conf = OmegaConf.create(OmegaConf.to_container(override_config_path, resolve=True))
         elif isinstance(override_config_path, dict):
@@ -326,6 +301,33 @@ class SaveRestoreConnector:
         if "model" in conf:
             conf = conf.model
         return conf
+
+    @contextmanager
+    def _restore_source(
+        self, restore_path: str, return_config: bool
+    ) -> Iterator[tuple[Any, str | None, bool]]:
+        """Yield ``(archive, folder, temporary)``: the opened source and, when it is a folder, its path."""
+        from nemo_archive import Archive
+
+        extracted = self.model_extracted_dir
+        if extracted is not None and os.path.isdir(extracted):
+            logger.info("restoring from the pre-extracted folder %s", extracted)
+            with Archive(extracted) as archive:
+                yield archive, str(extracted), False
+        elif os.path.isdir(restore_path):
+            with Archive(restore_path) as archive:
+                yield archive, str(restore_path), False
+        elif self._overrides(_RESTORE_HOOKS):
+            # NeMo's flow, for subclasses that customise it: unpack through the hooks, read the folder.
+            with tempfile.TemporaryDirectory(prefix="modelpt-restore-") as tmpdir:
+                filter_fn = (lambda name: ".yaml" in name) if return_config else None
+                members = self._filtered_tar_info(restore_path, filter_fn=filter_fn)
+                self._unpack_nemo_file(path2file=restore_path, out_folder=tmpdir, members=members)
+                with Archive(tmpdir) as archive:
+                    yield archive, tmpdir, True
+        else:
+            with Archive(restore_path) as archive:
+                yield archive, None, False
 
     def load_config_and_state_dict(
         self,
@@ -344,53 +346,81 @@ class SaveRestoreConnector:
             The config with ``return_config``, else ``(config, instance, state_dict)``.
 
         Raises:
+            ArgumentTypeError: ``restore_path`` is None or not a path.
+            ArgumentValueError: ``restore_path`` is empty or a URL.
             FileNotFoundError: The path does not exist.
+            DeviceError: ``map_location`` cannot be used, or the device failed while loading.
         """
-        import torch
         from omegaconf import OmegaConf
 
-        from nemo_archive import Archive
-
-        if map_location is None:
-            map_location = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
-        source_path = restore_path
-        if self.model_extracted_dir is not None and os.path.isdir(self.model_extracted_dir):
-            source_path = self.model_extracted_dir
-        archive = Archive(source_path)
-        try:
+        restore_path = _nemo_files.check_path_argument("restore_path", restore_path, action="restore")
+        if not return_config:
+            map_location = _nemo_files.resolve_device(map_location)
+        with self._restore_source(restore_path, return_config) as (archive, folder, temporary):
             conf = self._load_config(archive, override_config_path)
             if return_config:
                 return conf
             OmegaConf.set_struct(conf, True)
-            app_state = AppState()
-            previous = (
-                app_state.is_model_being_restored,
-                app_state.restore_source,
-                app_state.nemo_file_folder,
-            )
-            app_state.is_model_being_restored = True
-            app_state.restore_source = _RestoreSource(archive, str(source_path))
-            app_state.nemo_file_folder = None
+            instance = self._build_instance(calling_cls, conf, trainer, archive, folder, restore_path, strict)
             try:
-                # With strict loading every weight is overwritten (or loading fails), so filling them first is
-                # wasted work: seconds per GB of weights.
-                with skip_weight_init(self.skip_weight_init and strict):
-                    instance = calling_cls.from_config_dict(config=conf, trainer=trainer)  # type: ignore[attr-defined]
-            finally:
-                app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder = (
-                    previous
-                )
-            instance = instance.to(map_location)
-            location = None if torch.device(map_location).type == "cpu" else map_location
-            state_dict = archive.load_state_dict(
-                location,
-                mmap=True,
-                weights_only=self.weights_only,
-                member=self.model_weights_ckpt if self.model_weights_ckpt in archive.names else None,
-            )
+                instance = instance.to(map_location)
+                state_dict = self._read_state_dict(archive, folder, temporary, map_location)
+            except Exception as exc:
+                failure = _nemo_files.device_failure(exc, map_location)
+                if failure is not None:
+                    raise failure from exc
+                raise
             return conf, instance, state_dict
+
+    def _build_instance(
+        self,
+        calling_cls: type,
+        conf: Any,
+        trainer: Any,
+        archive: Any,
+        folder: str | None,
+        path: str,
+        strict: bool,
+    ) -> Any:
+        """Construct the model with the restore state set (artifacts resolve against ``archive``)."""
+        app_state = AppState()
+        previous = (app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder)
+        app_state.is_model_being_restored = True
+        app_state.restore_source = _RestoreSource(archive, str(folder or path))
+        app_state.nemo_file_folder = folder
+        try:
+            # With strict loading every weight is overwritten (or loading fails), so filling them first is
+            # wasted work: seconds per GB of weights.
+            with skip_weight_init(self.skip_weight_init and strict):
+                return calling_cls.from_config_dict(config=conf, trainer=trainer)  # type: ignore[attr-defined]
         finally:
-            archive.close()
+            app_state.is_model_being_restored, app_state.restore_source, app_state.nemo_file_folder = previous
+
+    def _read_state_dict(self, archive: Any, folder: str | None, temporary: bool, map_location: Any) -> Any:
+        """Load the weights of the source being restored.
+
+        Through ``_load_state_dict_from_disk`` when it is customised or the model is model-parallel, else
+        straight from the archive (memory-mapped unless the folder is a temp one).
+        """
+        import torch
+
+        model_parallel = (AppState().model_parallel_size or 1) > 1
+        if folder is not None and (
+            model_parallel
+            or self._overrides(("_load_state_dict_from_disk", "_inject_model_parallel_rank_for_ckpt"))
+        ):
+            if model_parallel:
+                weights = self._inject_model_parallel_rank_for_ckpt(folder, self.model_weights_ckpt)
+            else:
+                weights = os.path.join(folder, self.model_weights_ckpt)
+            return self._load_state_dict_from_disk(weights, map_location=map_location)
+        location = None if torch.device(map_location).type == "cpu" else map_location
+        return archive.load_state_dict(
+            location,
+            mmap=not temporary,
+            weights_only=self.weights_only,
+            member=self.model_weights_ckpt if self.model_weights_ckpt in archive.names else None,
+        )
 
     def modify_state_dict(self, conf: Any, state_dict: dict[str, Any]) -> dict[str, Any]:
         """Adjust the state dict before loading (``megatron_amp_O2``: ``model.`` → ``model.module.``)."""
@@ -407,6 +437,7 @@ class SaveRestoreConnector:
             instance.load_state_dict(state_dict, strict=strict, assign=True)
         else:
             instance.load_state_dict(state_dict, strict=strict)
+        AppState().is_model_being_restored = False
 
     # ------------------------------------------------------------------ artifacts
     def register_artifact(
@@ -473,82 +504,30 @@ class SaveRestoreConnector:
             The full state dict (on CPU).
 
         Raises:
+            ArgumentTypeError: ``restore_path`` is None or not a path.
             FileNotFoundError: ``restore_path`` does not exist.
         """
-        from nemo_archive import Archive
-
+        restore_path = _nemo_files.check_path_argument("restore_path", restore_path, action="restore")
         if not os.path.exists(restore_path):
             raise FileNotFoundError(f"{restore_path} does not exist")
-        with Archive(restore_path) as archive:
-            state_dict = archive.load_state_dict("cpu", mmap=False, weights_only=self.weights_only)
+        extracted, self.model_extracted_dir = self.model_extracted_dir, None
+        try:
+            with self._restore_source(restore_path, False) as (archive, folder, _):
+                if folder is not None and self._overrides(("_load_state_dict_from_disk",)):
+                    weights = os.path.join(folder, self.model_weights_ckpt)
+                    state_dict = self._load_state_dict_from_disk(weights, map_location="cpu")
+                else:
+                    state_dict = archive.load_state_dict("cpu", mmap=False, weights_only=self.weights_only)
+        finally:
+            self.model_extracted_dir = extracted
         os.makedirs(save_dir, exist_ok=True)
         if not split_by_module:
-            _atomic_torch_save(state_dict, os.path.join(save_dir, self.model_weights_ckpt))
+            self._save_state_dict_to_disk(state_dict, os.path.join(save_dir, self.model_weights_ckpt))
         else:
             groups: dict[str, dict[str, Any]] = {}
             for key, value in state_dict.items():
                 prefix, _, rest = key.partition(".")
                 groups.setdefault(prefix, {})[rest] = value
             for prefix, sub in groups.items():
-                _atomic_torch_save(sub, os.path.join(save_dir, f"{prefix}.ckpt"))
+                self._save_state_dict_to_disk(sub, os.path.join(save_dir, f"{prefix}.ckpt"))
         return state_dict if isinstance(state_dict, dict) else dict(state_dict)
-
-
-def _atomic_torch_save(obj: Any, path: str) -> None:
-    import torch
-
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _can_assign(instance: Any, state_dict: dict[str, Any]) -> bool:
-    """True when loading with ``assign=True`` keeps the model's structure: no ties, same dtype/shape/device."""
-    own = dict(instance.named_parameters(remove_duplicate=False))
-    own.update(dict(instance.named_buffers(remove_duplicate=False)))
-    if len({id(t) for t in own.values()}) != len(own):
-        return False  # tied parameters would be split
-    seen: set[int] = set()
-    for key, value in state_dict.items():
-        target = own.get(key)
-        if target is None or not hasattr(value, "dtype"):
-            continue
-        if value.dtype != target.dtype or value.shape != target.shape or value.device != target.device:
-            return False
-        if not value.is_contiguous():
-            return False
-        ptr = value.untyped_storage().data_ptr()
-        if ptr in seen and value.numel() > 0:
-            return False  # two entries share memory
-        seen.add(ptr)
-    return True
-
-
-def _to_container(config: Any) -> Any:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(config, resolve=True)
-
-
-def _set_config(config: Any, key: str, value: Any) -> None:
-    from omegaconf import OmegaConf
-
-    OmegaConf.update(config, key, value, merge=False, force_add=True)
-
-
-def _update_model_cfg(model: Any, key: str, value: Any) -> None:
-    from omegaconf import OmegaConf, open_dict
-
-    cfg = getattr(model, "_cfg", None)
-    if cfg is None:
-        return
-    with open_dict(cfg):
-        OmegaConf.update(cfg, key, value, merge=False, force_add=True)
