@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import urllib.request
 from abc import abstractmethod
 from pathlib import Path
@@ -58,24 +57,29 @@ class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):
 
     @classmethod
     def _download_listed(cls, location: str, description: str, refresh_cache: bool) -> str:
-        """Download a listed model's ``.nemo`` into the cache (atomically) and return the local path."""
+        """Download a listed model's ``.nemo`` into the cache (atomically) and return the local path.
+
+        The bytes go through nemo-archive's atomic write: an interrupted download leaves nothing under the final
+        name (and a refresh that fails keeps the cached copy); a killed one's temp file is removed by the next.
+        """
+        import http.client
+
+        from nemo_archive import DiskFullError, atomic_write
+
         filename = location.rstrip("/").split("/")[-1]
         digest = hashlib.md5((location + description).encode("utf-8"), usedforsecurity=False).hexdigest()
         folder = resolve_cache_dir() / filename[:-5] / digest
         target = folder / filename
-        if target.exists() and refresh_cache:
-            target.unlink()
-        if not target.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f".{filename}.part"
+        if refresh_cache or not target.exists():
             last_error: Exception | None = None
             for _ in range(3):
                 try:
-                    with urllib.request.urlopen(location) as response, open(partial, "wb") as out:
-                        shutil.copyfileobj(response, out, 16 * 1024 * 1024)
-                    os.replace(partial, target)
+                    with urllib.request.urlopen(location) as response, atomic_write(target) as out:
+                        _copy_whole(response, out)
                     break
-                except OSError as exc:
+                except DiskFullError:
+                    raise
+                except (OSError, http.client.HTTPException) as exc:  # HTTPException: a body cut short
                     last_error = exc
             else:
                 raise ValueError(f"could not download {location} after 3 attempts: {last_error}")
@@ -135,6 +139,22 @@ class Model(Typing, Serialization, FileIO, HuggingFaceFileIO):
             save_restore_connector=connector,
             trainer=trainer,
         )
+
+
+def _copy_whole(response: Any, out: Any) -> None:
+    """Copy an HTTP body to ``out``; raise ``IncompleteRead`` when it ends before its ``Content-Length``.
+
+    ``http.client`` returns a body cut short (connection dropped) as if it were complete.
+    """
+    import http.client
+
+    expected = response.headers.get("Content-Length")
+    received = 0
+    while chunk := response.read(16 * 1024 * 1024):
+        out.write(chunk)
+        received += len(chunk)
+    if expected is not None and expected.isdigit() and received != int(expected):
+        raise http.client.IncompleteRead(b"", int(expected) - received)
 
 
 def _resolve_hub(repo_id: str, refresh_cache: bool) -> str:

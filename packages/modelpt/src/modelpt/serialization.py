@@ -10,6 +10,7 @@ class it is called on is built with ``cfg=`` (and ``trainer=`` when its construc
 from __future__ import annotations
 
 import inspect
+from abc import ABC
 import logging
 import os
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ def _build(cls: type, config: Any, trainer: Any) -> Any:
     return cls(cfg=config)
 
 
-class Serialization:
+class Serialization(ABC):  # noqa: B024 - an ABC as in NeMo, with no abstract methods
     """Mixin that builds objects from configs and turns them back into configs."""
 
     _cfg: Any
@@ -96,7 +97,7 @@ class Serialization:
         return config  # type: ignore[no-any-return]
 
 
-class FileIO:
+class FileIO(ABC):  # noqa: B024 - an ABC as in NeMo, with no abstract methods
     """Interface for saving to and restoring from files; ModelPT implements the ``.nemo`` methods."""
 
     def save_to(self, save_path: str) -> Any:
@@ -158,20 +159,15 @@ class FileIO:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder, fsync and ``os.replace``."""
-    import tempfile
+    """Write ``text`` to ``path`` as strict UTF-8 through the project's one atomic write.
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    See ``nemo_archive.atomic_write``: temp file beside ``path``, fsync, rename, directory fsync; a replaced file
+    keeps its mode, a new one gets the umask's; the folder is created if needed; nothing is left on errors.
+
+    Raises:
+        UnicodeEncodeError: ``text`` holds characters UTF-8 cannot encode (nothing is written).
+        OSError: The write failed (``nemo_archive.DiskFullError`` for a full disk); ``path`` is as it was.
+    """
+    from nemo_archive import write_text_atomic
+
+    write_text_atomic(path, text)
