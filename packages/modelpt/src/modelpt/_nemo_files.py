@@ -9,6 +9,7 @@ is refused as a whole before anything is extracted.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tarfile
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from modelpt.errors import ArgumentTypeError, ArgumentValueError, DeviceError
+
+logger = logging.getLogger(__name__)
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -55,6 +58,22 @@ def check_path_argument(name: str, value: Any, *, action: str) -> str:
             "upload it (push_to_hf_hub for the Hugging Face Hub)."
         )
     return text
+
+
+def recover_interrupted_save(path: str) -> str:
+    """Bring back the folder ``path`` when an unpacked save was killed between its two renames; return it.
+
+    Only acts when the fallback protocol's backup (``.<name>.swap-old``) is beside ``path`` (see
+    ``nemo_archive._dirswap``); a failure to rename it back is logged and the path returned unchanged.
+    """
+    from nemo_archive import _dirswap
+
+    if os.path.lexists(_dirswap.backup_path(path)):
+        try:
+            _dirswap.recover(path)
+        except OSError as exc:
+            logger.warning("could not recover the interrupted save of %s: %s", path, exc)
+    return path
 
 
 def resolve_device(map_location: Any) -> Any:

@@ -24,6 +24,7 @@ import lightning.pytorch as pl
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
+from modelpt._nemo_files import check_path_argument, recover_interrupted_save
 from modelpt.app_state import AppState
 from modelpt.config_utils import convert_model_config_to_dict_config, maybe_update_config_version
 from modelpt.data_utils import resolve_test_dataloaders, resolve_validation_dataloaders
@@ -358,8 +359,13 @@ class ModelPT(pl.LightningModule, Model):
 
         Returns:
             The saved path on global rank 0, None on other ranks.
+
+        Raises:
+            ArgumentTypeError: ``save_path`` is None or not a path.
+            ArgumentValueError: ``save_path`` is empty or a URL.
         """
-        save_path = os.path.abspath(os.path.expanduser(str(save_path)))
+        save_path = check_path_argument("save_path", save_path, action="save")
+        save_path = os.path.abspath(os.path.expanduser(save_path))
         state_dict = self._gather_full_state_dict()
         if state_dict is not None:
             self.__dict__["_state_dict_for_save"] = state_dict
@@ -410,11 +416,15 @@ class ModelPT(pl.LightningModule, Model):
             An instance of ``cls`` (or of the config's ``target`` when that subclasses ``cls``), or a config.
 
         Raises:
+            ArgumentTypeError: ``restore_path`` is None or not a path.
+            ArgumentValueError: ``restore_path`` is empty or a URL (those go through ``from_pretrained``).
             FileNotFoundError: Nothing at ``restore_path`` (or at the connector's ``model_extracted_dir``).
         """
         connector = save_restore_connector or SaveRestoreConnector()
-        path = connector.model_extracted_dir or restore_path
-        path = os.path.abspath(os.path.expanduser(str(path)))
+        path = connector.model_extracted_dir or check_path_argument(
+            "restore_path", restore_path, action="restore"
+        )
+        path = recover_interrupted_save(os.path.abspath(os.path.expanduser(str(path))))
         if not os.path.exists(path):
             raise FileNotFoundError(f"Can't find {path}")
         connector.weights_only = weights_only

@@ -310,6 +310,9 @@ class SaveRestoreConnector(ConnectorHooks):
         from nemo_archive import Archive
 
         extracted = self.model_extracted_dir
+        if extracted is not None:
+            _nemo_files.recover_interrupted_save(os.path.abspath(extracted))
+        _nemo_files.recover_interrupted_save(os.path.abspath(restore_path))
         if extracted is not None and os.path.isdir(extracted):
             logger.info("restoring from the pre-extracted folder %s", extracted)
             with Archive(extracted) as archive:
