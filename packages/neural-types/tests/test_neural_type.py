@@ -286,3 +286,12 @@ def test_string_declarations_are_born_with_their_cache_key():
     assert low.compare(high) is R.SAME_TYPE_INCOMPATIBLE_PARAMS
     assert NeuralType(("B", "T"), AudioSignal(freq=8000)).compare(low) is R.SAME
     assert NeuralType(("B", "T"), AudioSignal(freq=16000)).compare(low) is R.SAME_TYPE_INCOMPATIBLE_PARAMS
+
+
+def test_compare_and_raise_error_accepts_a_neural_type_as_documented():
+    declared = nt(("B", "T", "D"), EncodedRepresentation())
+    declared.compare_and_raise_error("Enc", "x", nt(("B", "T", "D"), AcousticEncodedRepresentation()))
+    with pytest.raises(NeuralPortNmTensorMismatchError) as info:
+        declared.compare_and_raise_error("Enc", "x", nt(("B", "T", "D"), ChannelType()))
+    assert "ChannelType" in info.value.message
+    assert "LESS" in info.value.message

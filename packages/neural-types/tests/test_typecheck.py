@@ -428,7 +428,7 @@ def test_global_switch_turns_everything_off():
     assert is_typecheck_enabled()
 
 
-def test_disable_checks_restores_previous_state():
+def test_disable_checks_re_enables_on_exit_as_nemo():
     with typecheck.disable_checks():
         assert not is_typecheck_enabled()
         Module().forward(Shaped(1, 2, 3))
@@ -436,7 +436,7 @@ def test_disable_checks_restores_previous_state():
     typecheck.set_typecheck_enabled(False)
     with typecheck.disable_checks():
         pass
-    assert not is_typecheck_enabled(), "NeMo re-enables here; we restore the previous state"
+    assert is_typecheck_enabled(), "NeMo's block always re-enables checks on exit"
 
 
 def test_disable_checks_restores_on_exception():
@@ -445,11 +445,11 @@ def test_disable_checks_restores_on_exception():
     assert is_typecheck_enabled()
 
 
-def test_disable_semantic_checks_restores_previous_state():
+def test_disable_semantic_checks_re_enables_on_exit_as_nemo():
     typecheck.set_semantic_check_enabled(False)
     with typecheck.disable_semantic_checks():
         assert not is_semantic_typecheck_enabled()
-    assert not is_semantic_typecheck_enabled()
+    assert is_semantic_typecheck_enabled()
 
 
 def test_enable_wrapping_acts_at_decoration_time():

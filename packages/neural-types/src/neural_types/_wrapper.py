@@ -21,6 +21,7 @@ build every error message); the tests run each scenario through both.
 
 from __future__ import annotations
 
+import functools
 import types
 from itertools import count
 
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 # The wrapper body. ``{...}`` fields are filled per variant; every other name is a parameter of ``_make``, a
 # name of the namespace passed to ``build`` or a builtin.
 _TEMPLATE = """\
-def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override, _generic, _names):
+def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override, _generic, _names, *,
+          {namespace}):
     _single_output = None  # the name of the single declared output, learnt on the first call
+    _settings = (_where, _ignore, _fixed_in, _fixed_out, _input_override, _output_override)
 {helpers}
     def _wrapper({signature}):
         nonlocal _single_output
@@ -41,8 +44,8 @@ def _make(_wrapped, _where, _ignore, _fixed_in, _fixed_out, _input_override, _ou
         if not _state.enabled:
             return {call}
         _instance = {instance}
-        if type(_instance) not in _checked_classes:
-            _check_instance(_instance, _where)
+        if type(_instance) not in _checked_classes and _check_instance(_instance, _where):
+{custom}
         _probe = _runtime._probe
         if _probe() if _probe is not None else _is_compiling():
             return {call}
@@ -230,8 +233,10 @@ def _keyword_fields(n_params: int, n_optional: int) -> dict[str, str]:
         block = f"_name = _names[{i}]\n_value = {param}\n{_CHECK_INPUT}"
         inputs.append(block if i < first_optional else f"if {param} is not _MISSING:\n{_indent(block, 4)}")
     keywords = "".join(f"{param}=_MISSING, " for param in params)
+    custom = f"return _generic(_self, **{as_passed})"
     return {
         "helpers": helpers,
+        "custom": _indent(custom, 12),
         "signature": f"_self=_MISSING, /, *_args, {keywords}**_kwargs",
         "prologue": _indent(prologue, 8),
         "call": f"_wrapped({', '.join(arguments)})",
@@ -243,6 +248,7 @@ def _keyword_fields(n_params: int, n_optional: int) -> dict[str, str]:
 
 _GENERIC_FIELDS = {
     "helpers": "",
+    "custom": _indent("return _call_through_hooks(_wrapped, _args, _kwargs, _settings)", 12),
     "signature": "*_args, **_kwargs",
     "prologue": "",
     "call": "_wrapped(*_args, **_kwargs)",
@@ -258,17 +264,37 @@ def _maker(
     """The compiled ``_make`` for ``fields()``: one per variant and number of (optional) parameters."""
     make = _MAKERS.get(key)
     if make is None:
-        source = _TEMPLATE.format(**fields())
+        # The namespace comes in as keyword-only parameters of ``_make``, so the wrapper reads it from its
+        # closure and needs no globals of its own but builtins: ``build`` gives it the method's globals, which
+        # is what TorchScript resolves the method's source against (``torch`` and the like).
+        source = _TEMPLATE.format(**fields(), namespace=", ".join(sorted({*namespace, "_MISSING"})))
         # A name of its own per source, registered with linecache, so tracebacks through a wrapper show it.
         # (Imported here: linecache brings tokenize and re, a few ms that `import neural_types` need not pay.)
         import linecache  # noqa: PLC0415
 
         filename = f"<neural_types typecheck wrapper {next(_serial)}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        scope = {**namespace, "_MISSING": MISSING, "__builtins__": __builtins__}
+        scope: dict[str, Any] = {"__builtins__": __builtins__}
         exec(compile(source, filename, "exec"), scope)  # our own template, filled with identifiers
-        make = _MAKERS[key] = scope["_make"]
+        make = _MAKERS[key] = functools.partial(scope["_make"], **namespace, _MISSING=MISSING)
     return make
+
+
+def _with_globals_of(wrapper: Callable[..., Any], wrapped: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapper`` rebuilt over the globals of ``wrapped`` (its code reads only builtins and its closure).
+
+    TorchScript compiles a typed ``forward`` from the method's own source (``inspect`` follows
+    ``__wrapped__``) but resolves the names in it through the globals of the function it was handed, the
+    wrapper; giving the wrapper the method's globals makes ``torch.jit.script`` work on typed modules.
+    """
+    module_globals = getattr(wrapped, "__globals__", None)
+    if type(module_globals) is not dict:
+        return wrapper
+    rebuilt = types.FunctionType(
+        wrapper.__code__, module_globals, wrapper.__name__, wrapper.__defaults__, wrapper.__closure__
+    )
+    rebuilt.__kwdefaults__ = wrapper.__kwdefaults__
+    return rebuilt
 
 
 def build(
@@ -298,6 +324,7 @@ def build(
     generic: Callable[..., Any] = _maker(("generic",), lambda: _GENERIC_FIELDS, namespace)(
         wrapped, *settings, None, ()
     )
+    generic = _with_globals_of(generic, wrapped)
     shape = _keyword_shape(wrapped) if KEYWORD_VARIANT else None
     if shape is None:
         return generic
@@ -307,7 +334,7 @@ def build(
     wrapper: Callable[..., Any] = make(wrapped, *settings, generic, names)
     wrapper.__code__ = _renamed(wrapper.__code__, names)
     wrapper.__kwdefaults__ = dict.fromkeys(names, MISSING)
-    return wrapper
+    return _with_globals_of(wrapper, wrapped)
 
 
 def _renamed(code: types.CodeType, names: tuple[str, ...]) -> types.CodeType:

@@ -269,16 +269,20 @@ class NeuralType:
         return _R.INCOMPATIBLE
 
     def compare_and_raise_error(self, parent_type_name: str, port_name: str, second_object: Any) -> None:
-        """Raise if ``second_object.ntype`` cannot feed this type.
+        """Raise if ``second_object`` cannot feed this type.
+
+        Args:
+            parent_type_name: The module (or parent type) owning the port, for the message.
+            port_name: The port being fed, for the message.
+            second_object: A :class:`NeuralType` (as documented), or a legacy object carrying one as ``.ntype``.
 
         Raises:
             NeuralPortNmTensorMismatchError: When the result is neither SAME nor GREATER.
         """
-        result = self.compare(second_object.ntype)
+        second = second_object if isinstance(second_object, NeuralType) else second_object.ntype
+        result = self.compare(second)
         if result not in (_R.SAME, _R.GREATER):
-            raise NeuralPortNmTensorMismatchError(
-                parent_type_name, port_name, str(self), str(second_object.ntype), result
-            )
+            raise NeuralPortNmTensorMismatchError(parent_type_name, port_name, str(self), str(second), result)
 
 
 def _compare_axes(first: tuple[AxisType, ...] | None, second: tuple[AxisType, ...] | None) -> int:

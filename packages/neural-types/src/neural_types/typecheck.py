@@ -20,6 +20,7 @@ Checks can be switched off globally (:meth:`typecheck.set_typecheck_enabled`) or
 from __future__ import annotations
 
 import functools
+from abc import ABCMeta
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
@@ -89,10 +90,17 @@ def is_semantic_typecheck_enabled() -> bool:
     return _STATE.semantic
 
 
-class Typing:
-    """Mixin declaring the neural types of a class's inputs and outputs.
+class Typing(metaclass=ABCMeta):  # noqa: B024 - an ABC as in NeMo, with no abstract methods
+    """Mixin declaring the neural types of a class's inputs and outputs (an ABC, as in NeMo).
 
     Override the two properties in subclasses; the defaults (None) mean "untyped".
+
+    The protected methods NeMo's subclasses customise are here with NeMo's signatures:
+    ``_validate_input_types(input_types, ignore_collections, **kwargs)``,
+    ``_attach_and_validate_output_types(out_objects, ignore_collections, output_types)`` and the per-object
+    ``__check_neural_type`` / ``__attach_neural_type`` (reached from subclasses as
+    ``_Typing__check_neural_type`` / ``_Typing__attach_neural_type``). A class that overrides any of them is
+    checked by calling them, as NeMo does; other classes take the generated fast path, which checks the same.
     """
 
     # TorchScript compiles the properties of a scripted module unless told otherwise; type declarations are
@@ -108,6 +116,117 @@ class Typing:
     def output_types(self) -> Mapping[str, Any] | None:
         """Map each output name to a :class:`NeuralType` or a container spec, or None when untyped."""
         return None
+
+    def _validate_input_types(
+        self, input_types: Mapping[str, Any] | None = None, ignore_collections: bool = False, **kwargs: Any
+    ) -> None:
+        """Check keyword inputs against ``input_types``: count, names, neural types, ranks and nesting.
+
+        Containers are walked element by element through ``__check_neural_type`` (depth 1 for the elements of
+        the outermost list), so a subclass overriding that hook sees every leaf.
+
+        Raises:
+            TypeError: Wrong number of inputs, an undeclared name, or a failed check.
+        """
+        if input_types is None:
+            return
+        where = _where_of(self)
+        _check_input_count(where, input_types, kwargs, ignore_collections)
+        metadata = TypecheckMetadata(input_types, ignore_collections)
+        semantic = _STATE.semantic
+        for name, value in kwargs.items():
+            if name not in input_types:
+                _validate_input(where, input_types, name, value, ignore_collections, semantic)
+            if value is None:
+                continue
+            declared = metadata.base_types[name]
+            if semantic:
+                _check_semantics(where, name, declared, value)
+            if _ndim(value) is not None:
+                _check_rank(where, "Input", name, declared, value)
+            elif isinstance(value, _CONTAINERS):
+                for item in value:
+                    self.__check_neural_type(item, metadata, depth=1, name=name)
+
+    def _attach_and_validate_output_types(
+        self,
+        out_objects: Any,
+        ignore_collections: bool = False,
+        output_types: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Attach ``.neural_type`` to the outputs and check their count, ranks and nesting.
+
+        Elements of returned containers are tagged through ``__attach_neural_type``.
+
+        Raises:
+            TypeError: Wrong number of outputs, or a rank or nesting mismatch.
+        """
+        if output_types is None:
+            return
+        where = _where_of(self)
+        metadata = TypecheckMetadata(output_types, ignore_collections)
+        if not isinstance(out_objects, _CONTAINERS):
+            _attach_outputs(where, output_types, out_objects, ignore_collections)
+            return
+        n_out = len(out_objects)
+        if not metadata.is_singular_container_type and (
+            n_out > len(metadata.names) or n_out < len(metadata.mandatory_types)
+        ):
+            raise _count_error(where, "output", n_out, metadata, [])
+        if metadata.is_singular_container_type:
+            name = metadata.names[0]
+            start = 0 if isinstance(out_objects, tuple) and n_out == 1 else 1
+            for item in out_objects:
+                self.__attach_neural_type(item, metadata, depth=start, name=name)
+            return
+        for name, item in zip(metadata.names, out_objects, strict=False):
+            self.__attach_neural_type(item, metadata, depth=0, name=name)
+
+    def __check_neural_type(
+        self, obj: Any, metadata: TypecheckMetadata, depth: int, name: str | None = None
+    ) -> None:
+        """Check one input value found at nesting ``depth`` of the input ``name`` (lists are walked).
+
+        Raises:
+            TypeError: The leaf's depth differs from the declaration, or its neural type or rank does not fit.
+        """
+        if isinstance(obj, _CONTAINERS):
+            for item in obj:
+                self.__check_neural_type(item, metadata, depth + 1, name=name)
+            return
+        key = name if name is not None else metadata.names[0]
+        expected = -1 if metadata.ignore_collections else metadata.depth(key)
+        _check_input_container(
+            _where_of(self), key, metadata.base_types[key], obj, depth, expected, _STATE.semantic
+        )
+
+    def __attach_neural_type(
+        self, obj: Any, metadata: TypecheckMetadata, depth: int, name: str | None = None
+    ) -> None:
+        """Tag one output value found at nesting ``depth`` of the output ``name`` (lists are walked).
+
+        Raises:
+            TypeError: The leaf's depth differs from the declaration, or its rank does not fit.
+        """
+        if isinstance(obj, _CONTAINERS):
+            for item in obj:
+                self.__attach_neural_type(item, metadata, depth + 1, name=name)
+            return
+        key = name if name is not None else metadata.names[0]
+        expected = -1 if metadata.ignore_collections else metadata.depth(key)
+        _attach(_where_of(self), key, metadata.base_types[key], obj, depth, expected)
+
+
+_HOOKS = (
+    "_validate_input_types",
+    "_attach_and_validate_output_types",
+    "_Typing__check_neural_type",
+    "_Typing__attach_neural_type",
+)
+
+
+def _where_of(instance: Any) -> str:
+    return type(instance).__name__
 
 
 def _unwrap(name: str, spec: Any) -> tuple[NeuralType, int]:
@@ -383,8 +502,17 @@ def _attach_outputs(where: str, types: Mapping[str, Any], outputs: Any, ignore: 
 _CHECKED_CLASSES: set[type] = set()
 
 
-def _check_instance(instance: Any, where: str) -> None:
-    """Raise unless ``instance`` is a Typing object without the pre-1.0 port API; remember good classes."""
+def _customises_hooks(cls: type) -> bool:
+    return any(getattr(cls, hook) is not getattr(Typing, hook) for hook in _HOOKS)
+
+
+def _check_instance(instance: Any, where: str) -> bool:
+    """Raise unless ``instance`` is a Typing object without the pre-1.0 port API; remember good classes.
+
+    Returns:
+        True when the class overrides one of Typing's protected check hooks: the call must then go through
+        them (:func:`_call_through_hooks`), and the class is not remembered, so every call asks again.
+    """
     if not isinstance(instance, Typing):
         received = "no instance" if instance is None else f"an instance of {type(instance).__name__}"
         raise RuntimeError(
@@ -397,7 +525,39 @@ def _check_instance(instance: Any, where: str) -> None:
             f"{cls.__name__} defines `input_ports`/`output_ports`, the pre-1.0 NeMo API; "
             "rename them to `input_types`/`output_types`."
         )
+    if _customises_hooks(cls):
+        return True
     _CHECKED_CLASSES.add(cls)
+    return False
+
+
+def _call_through_hooks(
+    wrapped: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    settings: tuple[Any, ...],
+) -> Any:
+    """NeMo's call sequence, for classes that override Typing's hooks: validate, call, attach (as NeMo does).
+
+    ``args`` starts with the instance; ``settings`` is ``(where, ignore, fixed_in, fixed_out, input_override,
+    output_override)`` of the decorator.
+    """
+    where, ignore, fixed_in, fixed_out, input_override, output_override = settings
+    instance = args[0]
+    if runtime.under_compiler():
+        return wrapped(*args, **kwargs)
+    input_types = fixed_in if input_override else instance.input_types
+    output_types = fixed_out if output_override else instance.output_types
+    if input_types is None and output_types is None:
+        return wrapped(*args, **kwargs)
+    if input_types is not None and len(args) > 1:
+        raise _positional_error(where, args, input_types)
+    instance._validate_input_types(input_types=input_types, ignore_collections=ignore, **kwargs)
+    outputs = wrapped(*args, **kwargs)
+    instance._attach_and_validate_output_types(
+        output_types=output_types, ignore_collections=ignore, out_objects=outputs
+    )
+    return outputs
 
 
 # What the generated wrappers (see _wrapper) call by name: the state, the caches and the helpers above.
@@ -409,6 +569,7 @@ _WRAPPER_NAMESPACE = {
     "_is_compiling": is_compiling,
     "_NeuralType": NeuralType,
     "_check_instance": _check_instance,
+    "_call_through_hooks": _call_through_hooks,
     "_positional_error": _positional_error,
     "_check_input_count": _check_input_count,
     "_validate_input": _validate_input,
@@ -454,7 +615,19 @@ class typecheck:
     def __call__(self, wrapped: _F) -> _F:
         """Wrap ``wrapped``; returns it unchanged while wrapping is disabled by :meth:`enable_wrapping`."""
         if not _STATE.wrapping:
-            return wrapped
+            return self.unwrapped_call(wrapped)
+        return self.wrapped_call(wrapped)
+
+    def unwrapped_call(self, wrapped: _F) -> _F:
+        """Return ``wrapped`` untouched (what ``@typecheck()`` does while wrapping is disabled)."""
+        return wrapped
+
+    def wrapped_call(self, wrapped: _F) -> _F:
+        """Return the type-checking wrapper of ``wrapped``, whatever :meth:`enable_wrapping` says.
+
+        Raises:
+            TypeError: ``wrapped`` is not callable (``@typecheck`` written without parentheses).
+        """
         if not callable(wrapped):
             raise TypeError(
                 f"@typecheck() decorates callables, received {type(wrapped).__name__}; "
@@ -481,13 +654,16 @@ class typecheck:
     @staticmethod
     @contextmanager
     def disable_checks() -> Iterator[None]:
-        """Disable type checks inside a ``with`` block, restoring the previous setting on exit."""
-        previous = _STATE.enabled
+        """Disable type checks inside a ``with`` block; on exit they are enabled, as in NeMo.
+
+        Like NeMo's, the block does not restore an earlier ``set_typecheck_enabled(False)``: checks are on
+        after it. Call ``set_typecheck_enabled(False)`` again afterwards to keep them off.
+        """
         _STATE.enabled = False
         try:
             yield
         finally:
-            _STATE.enabled = previous
+            _STATE.enabled = True
 
     @staticmethod
     def set_semantic_check_enabled(enabled: bool = True) -> None:
@@ -497,13 +673,12 @@ class typecheck:
     @staticmethod
     @contextmanager
     def disable_semantic_checks() -> Iterator[None]:
-        """Disable semantic checks inside a ``with`` block, restoring the previous setting on exit."""
-        previous = _STATE.semantic
+        """Disable semantic checks inside a ``with`` block; on exit they are enabled, as in NeMo."""
         _STATE.semantic = False
         try:
             yield
         finally:
-            _STATE.semantic = previous
+            _STATE.semantic = True
 
     @staticmethod
     def enable_wrapping(enabled: bool = True) -> None:
