@@ -8,6 +8,7 @@ outside a model), as in NeMo.
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any
 
 import torch
@@ -37,7 +38,7 @@ def set_access_cfg(cfg: Any, guid: str | None = None) -> None:
     _ACCESS_CFG[guid or "default"] = cfg
 
 
-class AccessMixin:
+class AccessMixin(ABC):  # an ABC as in NeMo, with no abstract methods
     """Lets a module record tensors (``register_accessible_tensor``) for later access by name."""
 
     _registry: dict[str, list[Any]]

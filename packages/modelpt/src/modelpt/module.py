@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -118,9 +118,16 @@ def unfreeze(module: torch.nn.Module, partial: bool = False) -> None:
 
 
 class NeuralModule(torch.nn.Module, Typing, Serialization, FileIO):
-    """Base of NeMo's neural modules: typed inputs/outputs, config serialization, freezing helpers."""
+    """Base of NeMo's neural modules: typed inputs/outputs, config serialization, freezing helpers.
+
+    ``torch.jit.script`` compiles a subclass's ``forward`` as usual: the type declarations and
+    ``num_weights`` are Python-only properties that TorchScript is told to leave alone.
+    """
+
+    __jit_unused_properties__: ClassVar[list[str]] = [*Typing.__jit_unused_properties__, "num_weights"]
 
     @property
+    @torch.jit.unused
     def num_weights(self) -> int:
         """Number of trainable (``requires_grad``) parameter elements."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -10,9 +10,9 @@ class it is called on is built with ``cfg=`` (and ``trainer=`` when its construc
 from __future__ import annotations
 
 import inspect
-from abc import ABC
 import logging
 import os
+from abc import ABC
 from typing import TYPE_CHECKING, Any
 
 from modelpt.config_utils import (
@@ -39,7 +39,7 @@ def _build(cls: type, config: Any, trainer: Any) -> Any:
     return cls(cfg=config)
 
 
-class Serialization(ABC):  # noqa: B024 - an ABC as in NeMo, with no abstract methods
+class Serialization(ABC):  # an ABC as in NeMo, with no abstract methods
     """Mixin that builds objects from configs and turns them back into configs."""
 
     _cfg: Any
