@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 MIN_GZIP_LIMIT = 64 * 1024 * 1024
 GZIP_RATIO_LIMIT = 100
+MAX_MEMBERS = 10_000
 WELL_KNOWN = frozenset(
     {"model_config.yaml", "manifest.json", "model_weights.ckpt", "model_weights.safetensors"}
 )
@@ -86,6 +87,12 @@ def normalize_name(raw: str, path: object) -> str | None:
             path=path,
             member=raw,
         )
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafeMemberError(
+            "member name is not valid UTF-8; refusing the archive. Rename the file.", path=path, member=raw
+        ) from None
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise UnsafeMemberError(
@@ -105,6 +112,8 @@ class Container:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.members: dict[str, MemberInfo] = {}
+        self.end_offset = -1  # where the tar's end-of-archive marker starts (tars only)
+        self.tail: str | None = None  # non-zero bytes after that end, described (reported by verify)
 
     def member(self, name: str) -> MemberInfo:
         """Return the member called ``name``.
@@ -227,22 +236,67 @@ def _check_tarinfo(info: tarfile.TarInfo, path: object, seen: set[str]) -> str |
     return name
 
 
+def _count_member(count: int, max_members: int, path: object) -> int:
+    """Count one more header; refuse archives with more than ``max_members`` (empty-header floods)."""
+    count += 1
+    if count > max_members:
+        raise SizeLimitError(
+            f"archive has more than {max_members} members; a .nemo has a handful (a flood of empty headers "
+            "takes time and memory to list). If the archive is genuine, open it with a larger max_members.",
+            path=path,
+        )
+    return count
+
+
+def _check_prefixes(names: set[str], files: set[str] | dict[str, MemberInfo], path: object) -> None:
+    """Refuse a file that is also a parent folder of another member (``x`` and ``x/y``)."""
+    for name in names:
+        cut = name.find("/")
+        while cut != -1:
+            if name[:cut] in files:
+                raise UnsafeMemberError(
+                    f"member {name[:cut]!r} is a file, but {name!r} needs it to be a folder; extracting "
+                    "would fail or depend on the order. Re-create the archive without the clash.",
+                    path=path,
+                    member=name,
+                )
+            cut = name.find("/", cut + 1)
+
+
+def _check_tail(kind_text: tuple[str, str] | None, path: object) -> str | None:
+    """Refuse hidden or damaged-over members after the tar's end; return a description of other junk."""
+    if kind_text is None:
+        return None
+    kind, text = kind_text
+    if kind == "hidden":
+        raise UnsafeMemberError(
+            f"{text}; refusing the ambiguous archive. Re-create it with one tool.", path=path
+        )
+    if kind == "damaged":
+        raise CorruptArchiveError(f"{text}; re-download or re-save the archive.", path=path)
+    return text
+
+
 class TarContainer(Container):
     """An uncompressed tar, memory-mapped copy-on-write."""
 
     kind = "tar"
 
-    def __init__(self, path: Path, file: IO[bytes], file_size: int) -> None:
+    def __init__(self, path: Path, file: IO[bytes], file_size: int, max_members: int = MAX_MEMBERS) -> None:
         super().__init__(path)
         import tarfile
+
+        from ._integrity import map_chunks, scan_tail
 
         self._file = file
         self._size = file_size
         self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         seen: set[str] = set()
+        count = 0
         try:
             with tarfile.open(fileobj=_SliceReader(self._map, 0, file_size), mode="r:") as tar:
                 for info in tar:
+                    count = _count_member(count, max_members, path)
                     name = _check_tarinfo(info, path, seen)
                     if name is None:
                         continue
@@ -256,7 +310,10 @@ class TarContainer(Container):
                             member=info.name,
                         )
                     self.members[name] = MemberInfo(name, info.size, info.offset_data)
-        except (UnsafeMemberError, CorruptArchiveError):
+                self.end_offset = tar.offset
+            _check_prefixes(seen, self.members, path)
+            self.tail = _check_tail(scan_tail(map_chunks(self._map, tar.offset, file_size), tar.offset), path)
+        except (UnsafeMemberError, CorruptArchiveError, SizeLimitError):
             self.close()
             raise
         except Exception as exc:  # tarfile raises many types on malformed headers
@@ -344,30 +401,45 @@ class GzipContainer(Container):
     kind = "tar.gz"
 
     def __init__(
-        self, path: Path, file: IO[bytes], file_size: int, max_uncompressed_size: int | None
+        self,
+        path: Path,
+        file: IO[bytes],
+        file_size: int,
+        max_uncompressed_size: int | None,
+        max_members: int = MAX_MEMBERS,
     ) -> None:
         super().__init__(path)
         import gzip
         import tarfile
         import zlib
 
+        from ._integrity import scan_tail
+
         self._file = file
         limit = max_uncompressed_size or max(MIN_GZIP_LIMIT, GZIP_RATIO_LIMIT * file_size)
         self._stream = _LimitedStream(gzip.GzipFile(fileobj=file, mode="rb"), limit, path)
         self._offsets: dict[str, int] = {}
         seen: set[str] = set()
+        count = 0
         try:
             self._tar = tarfile.open(fileobj=self._stream, mode="r:")  # noqa: SIM115 - kept open for reads
             for info in self._tar:
+                count = _count_member(count, max_members, path)
                 name = _check_tarinfo(info, path, seen)
                 if name is None:
                     continue
                 self._stream._guard(info.offset_data + info.size)
                 self.members[name] = MemberInfo(name, info.size)
                 self._offsets[name] = info.offset_data
-            # Reading the end proves the compressed stream is complete (a truncated gzip fails here).
-            self._stream.seek(max((m.size + self._offsets[n] for n, m in self.members.items()), default=0))
-        except (UnsafeMemberError, SizeLimitError):
+            _check_prefixes(seen, self.members, path)
+            # Reading to the end proves the compressed stream is complete and checks the gzip trailer (CRC-32
+            # and length of all the data): a truncated or bit-flipped gzip fails here.
+            self.end_offset = self._tar.offset
+            self._stream.seek(self.end_offset)
+            self.tail = _check_tail(scan_tail(self._rest(), self.end_offset), path)
+            for _ in self._rest():
+                pass  # the gzip trailer is checked when the stream's end is reached
+        except (UnsafeMemberError, SizeLimitError, CorruptArchiveError):
             self.close()
             raise
         except (EOFError, zlib.error, OSError, tarfile.TarError, ValueError, UnicodeError) as exc:
@@ -376,6 +448,12 @@ class GzipContainer(Container):
                 f"gzip tar is truncated or corrupt ({type(exc).__name__}: {exc}); re-download the archive.",
                 path=path,
             ) from exc
+
+    def _rest(self) -> Iterator[bytes]:
+        """The decompressed bytes from the current position to the end, in chunks, within the size limit."""
+        stream = self._stream
+        while chunk := stream.read(max(1, min(1 << 20, stream._limit - stream.tell()))):
+            yield chunk
 
     def open(self, name: str) -> IO[bytes]:
         """Return the member's bytes as an in-memory stream."""
@@ -413,9 +491,10 @@ class DirContainer(Container):
 
     kind = "directory"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_members: int = MAX_MEMBERS) -> None:
         super().__init__(path)
         root = os.path.realpath(path)
+        count = 0
         for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
             for entry in sorted(dirnames):
                 full = os.path.join(dirpath, entry)
@@ -428,6 +507,9 @@ class DirContainer(Container):
             for entry in sorted(filenames):
                 full = os.path.join(dirpath, entry)
                 rel = os.path.relpath(full, path).replace(os.sep, "/")
+                count = _count_member(count, max_members, path)
+                # The names a tar reader refuses are refused here too, so `pack` cannot write them.
+                normalize_name(rel, path)
                 st = os.lstat(full)
                 if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
                     raise UnsafeMemberError(
@@ -445,14 +527,14 @@ class DirContainer(Container):
 
     def open(self, name: str) -> IO[bytes]:
         """Open the member's file."""
-        return open(self._file(name), "rb")
+        return _open_regular(self._file(name), self.path, name)
 
     def buffer(self, name: str) -> tuple[Any, int, int]:
         """Map the member's file copy-on-write (a fresh map each call)."""
         info = self.member(name)
         if info.size == 0:
             return bytearray(), 0, 0
-        with open(self._file(name), "rb") as f:
+        with _open_regular(self._file(name), self.path, name) as f:
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
         return mapped, 0, info.size
 
@@ -465,6 +547,36 @@ class DirContainer(Container):
         return self.buffer(name)
 
 
+def _open_regular(file: Path, path: object, member: str | None = None) -> IO[bytes]:
+    """Open ``file`` for reading without ever blocking, and only if it is a regular file.
+
+    Opening a FIFO for reading waits for a writer; ``O_NONBLOCK`` makes the open return at once, and the
+    ``fstat`` of the opened descriptor (not of the path, which could change in between) decides.
+
+    Raises:
+        NotAnArchiveError: The path (``member`` None) is a FIFO, device or socket.
+        UnsafeMemberError: A member file of a directory is.
+    """
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a FIFO" if stat.S_ISFIFO(mode) else "a device, socket or other special file"
+            if member is None:
+                raise NotAnArchiveError(
+                    f"is {what}, not a regular file; a .nemo is a file or an unpacked directory.", path=path
+                )
+            raise UnsafeMemberError(
+                f"is {what}, not a regular file; remove it from the directory.", path=path, member=member
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def iter_regular(path: Path) -> Iterator[Path]:
     """Yield the regular files under ``path`` (used by pack), sorted for reproducible archives."""
     for dirpath, dirnames, filenames in os.walk(path):
@@ -473,20 +585,31 @@ def iter_regular(path: Path) -> Iterator[Path]:
             yield Path(dirpath) / entry
 
 
-def open_container(path: str | os.PathLike[str], max_uncompressed_size: int | None = None) -> Container:
+def open_container(
+    path: str | os.PathLike[str],
+    max_uncompressed_size: int | None = None,
+    max_members: int | None = None,
+) -> Container:
     """Detect the container type of ``path`` and open it.
+
+    Args:
+        path: The file or directory.
+        max_uncompressed_size: Most bytes a gzip tar may decompress to (default: the larger of 64 MiB and
+            100x the compressed size).
+        max_members: Most member headers (files and directories) to accept (default :data:`MAX_MEMBERS`).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
         NotAnArchiveError: Empty file, or neither tar, gzip, nor directory.
         CorruptArchiveError: A broken tar or gzip.
         UnsafeMemberError: A member that could escape the destination.
-        SizeLimitError: A gzip tar that decompresses past the limit.
+        SizeLimitError: A gzip tar that decompresses past the limit, or too many members.
     """
     p = Path(path)
+    limit = MAX_MEMBERS if max_members is None else max_members
     if p.is_dir():
-        return DirContainer(p)
-    file = open(p, "rb")  # noqa: SIM115 - the container owns and closes it
+        return DirContainer(p, limit)
+    file = _open_regular(p, p)
     try:
         size = os.fstat(file.fileno()).st_size
         head = file.read(512)
@@ -496,12 +619,12 @@ def open_container(path: str | os.PathLike[str], max_uncompressed_size: int | No
                 "file is empty; it is not a .nemo archive (a failed download or save?).", path=p
             )
         if head[:2] == GZIP_MAGIC:
-            return GzipContainer(p, file, size, max_uncompressed_size)
+            return GzipContainer(p, file, size, max_uncompressed_size, limit)
         if len(head) < 512 or not _is_tar_header(head):
             raise NotAnArchiveError(
                 "not a tar, gzip tar or directory; expected a .nemo archive (uncompressed tar).", path=p
             )
-        return TarContainer(p, file, size)
+        return TarContainer(p, file, size, limit)
     except BaseException:
         file.close()
         raise

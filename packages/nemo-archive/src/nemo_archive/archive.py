@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
 
+    from ._yaml import ConfigLimits
     from .manifest import Manifest
     from .tensors import TensorInfo
 
@@ -53,18 +54,29 @@ class Archive:
         path: The ``.nemo`` file or unpacked directory.
         max_uncompressed_size: For gzip tars, the most bytes to decompress (default: the larger of 64 MiB and
             100x the compressed size) — a guard against gzip bombs.
+        max_members: The most member headers to accept (default 10,000) — a guard against header floods.
+        config_limits: Bounds on the config's size, nesting depth and node count once aliases are expanded
+            (default ``ConfigLimits()``, SPEC.md §5.1) — a guard against YAML bombs.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
         NotAnArchiveError: ``path`` is empty or not a tar, gzip tar or directory with a config.
         CorruptArchiveError: Broken tar or gzip structure.
         UnsafeMemberError: Absolute paths, ``..``, links, devices or duplicate names among the members.
-        SizeLimitError: A gzip tar decompressing past ``max_uncompressed_size``.
+        SizeLimitError: A gzip tar decompressing past ``max_uncompressed_size``, or too many members.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, max_uncompressed_size: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        max_uncompressed_size: int | None = None,
+        max_members: int | None = None,
+        config_limits: ConfigLimits | None = None,
+    ) -> None:
         self.path = Path(path)
-        self._container: Container = open_container(self.path, max_uncompressed_size)
+        self.config_limits = config_limits
+        self._container: Container = open_container(self.path, max_uncompressed_size, max_members)
         self._config_text: str | None = None
         self._manifest: Manifest | bool | None = False
         if self._container.kind == "directory" and CONFIG not in self._container.members:
@@ -140,6 +152,18 @@ class Archive:
             CorruptArchiveError: The config is not UTF-8.
         """
         if self._config_text is None:
+            from ._yaml import DEFAULT_LIMITS
+
+            limit = (self.config_limits or DEFAULT_LIMITS).max_bytes
+            if self._container.member(CONFIG).size > limit:
+                from .errors import SizeLimitError
+
+                raise SizeLimitError(
+                    f"config is {self._container.member(CONFIG).size} bytes, more than {limit}; a genuine "
+                    "config is far smaller. If you trust the file, pass a larger ConfigLimits.max_bytes.",
+                    path=self.path,
+                    member=CONFIG,
+                )
             data = self._container.read(CONFIG)
             try:
                 self._config_text = data.decode("utf-8")
@@ -162,7 +186,7 @@ class Archive:
         """
         from ._yaml import load_config
 
-        return load_config(self.config_text, self.path, CONFIG)
+        return load_config(self.config_text, self.path, CONFIG, self.config_limits)
 
     def omegaconf(self) -> Any:
         """The config as an OmegaConf ``DictConfig`` (needs ``omegaconf``, imported only here).
@@ -219,7 +243,12 @@ class Archive:
         return [n for n in self._container.members if is_artifact_name(n)]
 
     def artifact_refs(self) -> dict[str, str]:
-        """Every ``nemo:`` reference in the config: dotted config path → member name (nested configs too)."""
+        """Every ``nemo:`` reference in the config: dotted config path → member name (nested configs too).
+
+        Raises:
+            UnsafeContentError: A reference is not the plain name of a member (``nemo:../x``, ``nemo:/etc/x``,
+                ``nemo:a/b``): references name members of this archive, never other files.
+        """
         refs: dict[str, str] = {}
 
         def walk(node: Any, prefix: str) -> None:
@@ -230,7 +259,7 @@ class Archive:
                 for i, value in enumerate(node):
                     walk(value, f"{prefix}.{i}")
             elif isinstance(node, str) and node.startswith(NEMO_PREFIX):
-                refs[prefix] = node[len(NEMO_PREFIX) :]
+                refs[prefix] = _artifact_name(node, self.path, prefix)
 
         walk(self.config, "")
         return refs
@@ -240,8 +269,9 @@ class Archive:
 
         Raises:
             MissingMemberError: The artifact is not in the archive.
+            UnsafeContentError: ``ref`` is not a plain member name (a path, ``..``, a separator).
         """
-        return self._container.open(_artifact_name(ref))
+        return self._container.open(_artifact_name(ref, self.path))
 
     def extract_artifact(self, ref: str, dest: str | os.PathLike[str]) -> Path:
         """Write one artifact to ``dest`` atomically and return the written path.
@@ -252,9 +282,10 @@ class Archive:
 
         Raises:
             MissingMemberError: The artifact is not in the archive.
+            UnsafeContentError: ``ref`` is not a plain member name (a path, ``..``, a separator).
             DestinationError: ``dest`` cannot be written.
         """
-        name = _artifact_name(ref)
+        name = _artifact_name(ref, self.path)
         self._container.member(name)
         from ._fs import member_target
 
@@ -535,7 +566,12 @@ class Archive:
                 yield chunk
 
     def verify(self, progress: Progress | None = None) -> VerifyReport:
-        """Check structure, manifest hashes, config, artifacts and weights; never raises for a bad archive.
+        """Check structure, hashes, config, artifacts and weights; never raises for a bad archive.
+
+        With a manifest, every member's SHA-256 is checked. Without one (NeMo-written archives), the CRC-32
+        of every record of ``model_weights.ckpt`` is checked against the zip's directory; a gzip tar's own
+        trailer (CRC-32 and length of all its data) was already checked when the archive was opened. Bytes
+        after the tar's end-of-archive marker other than zeros fail the check ``end of archive``.
 
         Returns:
             A :class:`VerifyReport`; ``report.ok`` is False if any check failed.
@@ -544,6 +580,10 @@ class Archive:
 
         report = VerifyReport(str(self.path))
         report.add("tar structure", True, f"{self.kind}, {len(self.names)} members")
+        if self.kind == "tar.gz":
+            report.add("gzip trailer", True, "CRC-32 and length of the decompressed data match")
+        if self._container.tail is not None:
+            report.add("end of archive", False, self._container.tail)
         try:
             config = self.config
             report.add("config", True, f"target {config.get('target')!r}")
@@ -574,11 +614,18 @@ class Archive:
             report.add("manifest lists every member", not extra, f"unlisted: {extra}" if extra else "yes")
         elif not any(c.name == "manifest" for c in report.checks):
             report.add("manifest", True, "none (archive written without a manifest, e.g. by nemo_toolkit)")
+        if manifest is None and WEIGHTS_CKPT in self._container.members:
+            from ._integrity import weights_crc_check
+
+            report.add(f"crc32 {WEIGHTS_CKPT}", *weights_crc_check(self._container, WEIGHTS_CKPT, progress))
         if config is not None:
-            missing = [ref for ref in self.artifact_refs().values() if ref not in self._container.members]
-            report.add(
-                "artifacts", not missing, f"missing: {missing}" if missing else "all referenced present"
-            )
+            try:
+                missing = [ref for ref in self.artifact_refs().values() if ref not in self._container.members]
+                report.add(
+                    "artifacts", not missing, f"missing: {missing}" if missing else "all referenced present"
+                )
+            except ArchiveError as exc:
+                report.add("artifacts", False, str(exc))
         try:
             tensors = self.tensor_info()
             report.add("weights", True, f"{len(tensors)} tensors, {parameter_count(tensors)} parameters")
@@ -640,6 +687,24 @@ def _strip(name: str) -> str:
     return name
 
 
-def _artifact_name(ref: str) -> str:
-    name = ref[len(NEMO_PREFIX) :] if ref.startswith(NEMO_PREFIX) else ref
-    return _strip(name)
+def _artifact_name(ref: str, path: object = None, where: str | None = None) -> str:
+    """The member an artifact reference names; refuse references that are paths rather than member names."""
+    name = _strip(ref[len(NEMO_PREFIX) :] if ref.startswith(NEMO_PREFIX) else ref)
+    bad = (
+        not name
+        or name in (".", "..")
+        or any(c in name for c in "/\\\x00")
+        or (len(name) > 1 and name[1] == ":")
+    )
+    if bad:
+        from .errors import UnsafeContentError
+
+        at = f" at config key {where!r}" if where is not None else ""
+        raise UnsafeContentError(
+            f"artifact reference {ref!r}{at} is not the plain name of a member of this archive (it holds a "
+            "path, '..' or a separator); references may only name members, never other files. Re-save the "
+            "model with its artifacts registered.",
+            path=path,
+            member=CONFIG,
+        )
+    return name

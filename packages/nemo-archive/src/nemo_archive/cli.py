@@ -18,9 +18,36 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 
-def _print(text: str = "", file: TextIO | None = None) -> None:
-    """Write one line of output (stdout by default)."""
-    (file or sys.stdout).write(text + "\n")
+# Characters a terminal acts on instead of showing: C0 and C1 controls, DEL, and the bidirectional overrides
+# that make text display in a different order than it reads ("Trojan source").
+_UNSAFE = frozenset((*range(0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def escape(text: str, keep: str = "") -> str:
+    r"""``text`` with every terminal control character written as an escape (``\x1b``, ``\n``, ``\u202e``).
+
+    Member names, config values and error details come from the archive: printed raw, an escape sequence in
+    a name could rewrite the terminal (hide lines, fake output) and a newline could fake a listing row.
+
+    Args:
+        text: What to print.
+        keep: Control characters to leave as they are (``"\n\t"`` for multi-line text).
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code in _UNSAFE and ch not in keep:
+            out.append(repr(ch)[1:-1] if code < 0x80 or code > 0x9F else f"\\x{code:02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _print(text: str = "", file: TextIO | None = None, keep: str = "") -> None:
+    """Write one line of output (stdout by default), terminal controls escaped."""
+    (file or sys.stdout).write(escape(text, keep) + "\n")
 
 
 EXIT_OK = 0
@@ -100,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except (ArchiveError, OSError) as exc:
-        _print(f"nemo-archive {args.command}: error: {exc}", file=sys.stderr)
+        _print(f"nemo-archive {args.command}: error: {exc}", file=sys.stderr, keep="\n")
         return _exit_code(exc)
 
 
@@ -113,6 +140,7 @@ def _open(path: str) -> Any:
 def _cmd_config(args: argparse.Namespace) -> int:
     with _open(args.file) as archive:
         text = archive.config_text
+    text = escape(text, keep="\t\n\r")
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

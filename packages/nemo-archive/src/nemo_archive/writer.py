@@ -162,7 +162,14 @@ class ArchiveWriter:
             return NEMO_PREFIX + self._by_source[key]
         if name is None or not is_artifact_name(name):
             name = f"{uuid.uuid4().hex}_{basename}"
-        if "/" in name or name in (CONFIG, MANIFEST) or any(a.name == name for a in self._artifacts):
+        if (
+            "/" in name
+            or "\\" in name
+            or "\x00" in name
+            or not _utf8(name)
+            or name in (CONFIG, MANIFEST)
+            or any(a.name == name for a in self._artifacts)
+        ):  # the names the reader refuses (_container.normalize_name) are never written
             raise ValueError(f"artifact name {name!r} is invalid or already used")
         entry.name = name
         self._artifacts.append(entry)
@@ -677,6 +684,14 @@ def _set_dotted(config: Any, dotted: str, value: str) -> None:
         node[int(parts[-1])] = value
     else:
         node[parts[-1]] = value
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def pack(
