@@ -37,7 +37,9 @@ def _ledger(directory: Path) -> dict[str, Any]:
 
 def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
     trainer, model, log_dir = _run(
-        tmp_path, cfg={"checkpoint_callback_params": {"save_top_k": 2}}, max_epochs=4
+        tmp_path,
+        cfg={"checkpoint_callback_params": {"save_top_k": 2, "save_end_checkpoint": True}},
+        max_epochs=4,
     )
     ckpt_dir = log_dir / "checkpoints"
     names = _names(ckpt_dir)
@@ -46,7 +48,7 @@ def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
     assert all(n.startswith("default--val_loss=") for n in topk)
     (last,) = [n for n in names if n.endswith("-last.ckpt")]
     (end,) = [n for n in names if n.endswith("-end.ckpt")]
-    assert last.endswith("-epoch=3-last.ckpt")
+    assert last.endswith("-epoch=4-last.ckpt")  # refreshed when fit ended (epoch 4 would be next), as NeMo
     assert "default.nemo" in names
     assert LEDGER_NAME in names
     assert not [n for n in names if n.startswith(".")]  # no temp files left behind
@@ -55,7 +57,7 @@ def test_default_names_top_k_last_end_nemo_and_ledger(tmp_path: Path) -> None:
     assert {n for n, e in ledger.items() if e["kind"] == "topk"} == set(topk)
     assert ledger[last]["kind"] == "last"
     assert ledger[last]["step"] == 32
-    assert ledger[last]["epoch"] == 3
+    assert ledger[last]["epoch"] == 4
     assert ledger[end]["kind"] == "end"
     assert ledger[end]["step"] == 32
     best_value = min(ledger[n]["metric"] for n in topk)
@@ -102,7 +104,8 @@ def test_save_to_without_provenance_keyword_and_module_without_save_to(tmp_path:
     assert _ledger(log_dir / "checkpoints")["default.nemo"]["provenance"]["step"] == 8
     _, _, log_dir = _run(tmp_path / "b", model=tiny.PlainModel(), max_epochs=1)
     assert not list((log_dir / "checkpoints").glob("*.nemo"))
-    assert list((log_dir / "checkpoints").glob("*-end.ckpt"))
+    assert list((log_dir / "checkpoints").glob("*-last.ckpt"))
+    assert not list((log_dir / "checkpoints").glob("*-end.ckpt"))  # only with save_end_checkpoint, as NeMo
 
 
 def test_always_save_nemo_and_every_n_train_steps(tmp_path: Path) -> None:

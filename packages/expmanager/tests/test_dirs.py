@@ -209,4 +209,4 @@ def test_csv_logger_of_the_trainer_decides_name_and_version(tmp_path: Path) -> N
     assert "val_loss" in header
     assert "train_loss" in header
     assert len(metrics) > 8
-    assert list((log_dir / "checkpoints").glob("exp--val_loss=*-epoch=0-last.ckpt"))
+    assert list((log_dir / "checkpoints").glob("exp--val_loss=*-epoch=1-last.ckpt"))  # refreshed at train end

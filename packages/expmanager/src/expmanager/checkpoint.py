@@ -4,7 +4,12 @@ NeMo's file names and ``.nemo`` files, atomic writes, and a ledger that survives
 
 - Every ``.ckpt`` and ``.nemo`` is written to a hidden temp sibling and moved into place atomically, so a
   process killed mid-save leaves the previous files intact; :meth:`setup` deletes the leftovers.
-- ``-last.ckpt`` is written as Lightning's "last" checkpoint; ``-end.ckpt`` when ``fit`` finishes.
+- NeMo's ``<stem>-unfinished`` marker exists while a checkpoint is written or removed; a marked checkpoint
+  is never resumed from, and :meth:`setup` deletes it.
+- The ledger entry of a checkpoint is written before the file is published, so when a kill leaves two
+  ``-last`` files, resume knows which one is newer.
+- ``-last.ckpt`` is written as Lightning's "last" checkpoint, and again when ``fit`` finishes;
+  ``-end.ckpt`` when ``fit`` finishes only with ``save_end_checkpoint=True``.
 - A JSON ledger (:mod:`expmanager.ledger`) records every saved file with step, epoch and metric; a resumed
   run rebuilds its top-k from it.
 - ``.nemo`` files are written through the model's ``save_to(path)`` (duck typing: any LightningModule with
@@ -14,12 +19,10 @@ NeMo's file names and ``.nemo`` files, atomic writes, and a ledger that survives
 from __future__ import annotations
 
 import contextlib
-import glob
 import inspect
 import logging
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,19 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_only
 
-from expmanager._io import PARTIAL_MARK, UNFINISHED_SUFFIX, partial_path, publish
+from expmanager._ckpt_files import (
+    locked_temp,
+    marker_path,
+    publish_checkpoint,
+    remove_stale_leftovers,
+    remove_unfinished,
+)
+from expmanager._io import PARTIAL_MARK, UNFINISHED_SUFFIX, publish
+from expmanager.errors import ConfigError
 from expmanager.ledger import Ledger
+from expmanager.safe_load import load_checkpoint
 
 __all__ = ["NeMoModelCheckpoint", "UNFINISHED_SUFFIX", "ema_twin"]
 
@@ -59,22 +72,42 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         postfix: extension of the ``.nemo`` file (``dirpath/prefix + postfix``).
         n_resume: the run resumes; rebuild top-k from the ledger and the files on disk in :meth:`setup`.
         model_parallel_size: recorded for NeMo compatibility (tensor/pipeline parallel size).
+        async_save: Megatron's asynchronous checkpoint IO; not provided (must be False).
+        save_last_n_optim_states: Megatron distributed checkpoints only; must be -1.
         prefix: the experiment name, used for the ``.nemo`` file name.
+        save_end_checkpoint: also write ``<name>-end.ckpt`` when ``fit`` finishes (a later
+            ``resume_if_exists`` then refuses unless ``resume_past_end``); NeMo 3.0.0 does not write it.
         **kwargs: Lightning ``ModelCheckpoint`` arguments.
+
+    Raises:
+        ConfigError: ``async_save`` or ``save_last_n_optim_states`` asks for what is not provided.
     """
+
+    #: NeMo's marker suffix: ``<checkpoint stem>-unfinished`` exists while a checkpoint is written or removed.
+    UNFINISHED_CHECKPOINT_SUFFIX = UNFINISHED_SUFFIX
 
     def __init__(
         self,
-        *,
         always_save_nemo: bool = False,
         save_nemo_on_train_end: bool = True,
         save_best_model: bool = False,
         postfix: str = ".nemo",
         n_resume: bool = False,
         model_parallel_size: int | None = None,
+        async_save: bool = False,
+        save_last_n_optim_states: int = -1,
+        *,
         prefix: str | None = None,
+        save_end_checkpoint: bool = False,
         **kwargs: Any,
     ) -> None:
+        if async_save or save_last_n_optim_states not in (None, -1):
+            raise ConfigError(
+                f"NeMoModelCheckpoint: got async_save={async_save!r}, "
+                f"save_last_n_optim_states={save_last_n_optim_states!r}; these need Megatron's distributed "
+                "checkpoint IO, which expmanager does not provide. Use async_save=False and "
+                "save_last_n_optim_states=-1."
+            )
         super().__init__(**kwargs)
         self.always_save_nemo = always_save_nemo
         self.save_nemo_on_train_end = save_nemo_on_train_end
@@ -82,7 +115,10 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self.postfix = postfix
         self.n_resume = n_resume
         self.model_parallel_size = model_parallel_size
+        self.async_save = async_save
+        self.save_last_n_optim_states = save_last_n_optim_states
         self.prefix = prefix or ""
+        self.save_end_checkpoint = save_end_checkpoint
         # Per instance, not class-wide as in NeMo: two callbacks in one process keep their own names.
         base = self.filename or "{epoch}-{step}"
         self.CHECKPOINT_NAME_LAST = base + "-last"
@@ -95,6 +131,44 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         # the StatelessTimer keeps this much time in reserve for the final save
         self.longest_save_seconds = 0.0
         self._last_step_of_last = -1
+
+    # ------------------------------------------------------------------------------------------ NeMo's markers
+
+    @staticmethod
+    def format_checkpoint_unfinished_marker_path(checkpoint_path: str | os.PathLike[str]) -> Path:
+        """The marker of a checkpoint: ``<stem>-unfinished`` beside it (above a ``mp_rank_XX`` folder).
+
+        ``.ckpt``/``.nemo`` and ``-EMA`` are dropped from the stem, so a checkpoint and its EMA twin share
+        one marker.
+        """
+        return marker_path(checkpoint_path)
+
+    @staticmethod
+    def is_checkpoint_unfinished(checkpoint_path: str | os.PathLike[str]) -> bool:
+        """Whether ``checkpoint_path`` has an unfinished marker (its save or removal was interrupted)."""
+        return marker_path(checkpoint_path).exists()
+
+    @staticmethod
+    def set_checkpoint_unfinished_marker(
+        checkpoint_path: str | os.PathLike[str], barrier_after: bool = False
+    ) -> None:
+        """Create the marker of ``checkpoint_path`` (global rank 0), then optionally wait for all ranks."""
+        if rank_zero_only.rank == 0:
+            marker = marker_path(checkpoint_path)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        if barrier_after:
+            _barrier()
+
+    @staticmethod
+    def remove_checkpoint_unfinished_marker(
+        checkpoint_path: str | os.PathLike[str], barrier_before: bool = False
+    ) -> None:
+        """Optionally wait for all ranks, then remove the marker of ``checkpoint_path`` (global rank 0)."""
+        if barrier_before:
+            _barrier()
+        if rank_zero_only.rank == 0:
+            marker_path(checkpoint_path).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------------------ setup/resume
 
@@ -110,6 +184,8 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self._trainer = trainer
         if trainer.is_global_zero and self.dirpath and Path(self.dirpath).is_dir():
             self._remove_leftovers(Path(self.dirpath))
+            if self.n_resume and trainer.ckpt_path:
+                self._remove_superseded_last(Path(self.dirpath), Path(str(trainer.ckpt_path)))
         trainer.strategy.barrier("NeMoModelCheckpoint.setup")
         if self.n_resume:
             self._rebuild_top_k(trainer)
@@ -126,20 +202,25 @@ class NeMoModelCheckpoint(ModelCheckpoint):
 
     @staticmethod
     def _remove_leftovers(directory: Path) -> None:
-        """Delete temp files of killed saves and NeMo's ``-unfinished`` markers with what they mark."""
-        for leftover in directory.glob(f".*{PARTIAL_MARK}*"):
-            log.warning("Removing %s, left behind by an interrupted save.", leftover)
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
-        for marker in directory.glob(f"*{UNFINISHED_SUFFIX}"):
-            stem = marker.name[: -len(UNFINISHED_SUFFIX)]
-            for candidate in directory.glob(f"{glob.escape(stem)}*"):
-                if candidate != marker and candidate.is_file() and candidate.stem in (stem, f"{stem}-EMA"):
-                    log.warning("Removing %s: its save never finished (marker %s).", candidate, marker.name)
-                    candidate.unlink(missing_ok=True)
-            marker.unlink(missing_ok=True)
+        """Delete temp files of killed saves, and checkpoints with NeMo's ``-unfinished`` marker."""
+        remove_stale_leftovers(directory)
+        remove_unfinished(directory)
+
+    def _remove_superseded_last(self, directory: Path, resumed: Path) -> None:
+        """Delete the older ``-last`` files a killed run left beside the newer one it resumes from."""
+        entries = self.ledger.entries()
+        mine = entries.get(resumed.name)
+        if resumed.parent.absolute() != directory.absolute() or mine is None:
+            return
+        key = (mine.get("step", 0), mine.get("epoch", 0), mine.get("written", 0))
+        for name, entry in entries.items():
+            older = (entry.get("step", 0), entry.get("epoch", 0), entry.get("written", 0)) < key
+            path = directory / name
+            if entry.get("kind") == "last" and name != resumed.name and older and path.is_file():
+                log.warning("Removing %s: a newer -last (%s) replaced it.", path, resumed.name)
+                path.unlink(missing_ok=True)
+                ema_twin(path).unlink(missing_ok=True)
+                self.ledger.drop(path)
 
     def _parse_metric(self, name: str) -> float | None:
         if not self.monitor:
@@ -206,24 +287,19 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         return "topk"
 
     def _write_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
-        """``trainer.save_checkpoint`` into a temp sibling, then publish it atomically (rank 0)."""
+        """``trainer.save_checkpoint`` into a locked temp sibling, then publish it atomically (rank 0)."""
         started = time.monotonic()
-        tmp = partial_path(filepath)
-        trainer.save_checkpoint(str(tmp), self.save_weights_only)
         if trainer.is_global_zero:
-            publish(tmp, filepath)
+            with locked_temp(filepath) as tmp:
+                trainer.save_checkpoint(str(tmp), self.save_weights_only)
+                publish_checkpoint(tmp, filepath)
+        else:  # only global rank 0 writes (Lightning's strategies); the others take part in the collectives
+            trainer.save_checkpoint(filepath, self.save_weights_only)
         trainer.strategy.barrier("NeMoModelCheckpoint.publish")
         self.longest_save_seconds = max(self.longest_save_seconds, time.monotonic() - started)
 
-    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
-        """Save atomically, record it in the ledger, write the EMA twin and (optionally) the ``.nemo``."""
-        self._write_checkpoint(trainer, filepath)
-        ema = _ema_callback(trainer)
-        if ema is not None and ema.initialized:
-            with ema.swapped(trainer.lightning_module):
-                self._write_checkpoint(trainer, str(ema_twin(filepath)))
-        kind = self._kind(filepath)
-        metric = self.best_k_models.get(filepath) if kind == "topk" else self._metric_now(trainer)
+    def _record(self, trainer: pl.Trainer, filepath: str, kind: str, metric: Any) -> None:
+        """The ledger entry of ``filepath``, written before the file is published (global rank 0)."""
         if trainer.is_global_zero:
             self.ledger.record(
                 filepath,
@@ -232,7 +308,21 @@ class NeMoModelCheckpoint(ModelCheckpoint):
                 epoch=trainer.current_epoch,
                 metric=metric,
                 monitor=self.monitor,
+                written=time.time_ns(),
             )
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        """Save atomically inside NeMo's marker protocol, with its ledger entry, EMA twin and ``.nemo``."""
+        kind = self._kind(filepath)
+        metric = self.best_k_models.get(filepath) if kind == "topk" else self._metric_now(trainer)
+        self._record(trainer, filepath, kind, metric)
+        self.set_checkpoint_unfinished_marker(filepath, barrier_after=True)
+        self._write_checkpoint(trainer, filepath)
+        ema = _ema_callback(trainer)
+        if ema is not None and ema.initialized:
+            with ema.swapped(trainer.lightning_module):
+                self._write_checkpoint(trainer, str(ema_twin(filepath)))
+        self.remove_checkpoint_unfinished_marker(filepath, barrier_before=True)
         self._last_global_step_saved = trainer.global_step
         self._last_checkpoint_saved = filepath
         if trainer.is_global_zero:
@@ -260,7 +350,12 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         """Write ``-last`` at most once per global step."""
         if not self.save_last:
             return
-        if self._last_step_of_last == trainer.global_step and self.last_model_path:
+        if (
+            self._last_step_of_last == trainer.global_step
+            and self.last_model_path
+            and self.format_checkpoint_name(monitor_candidates, self.CHECKPOINT_NAME_LAST)
+            == self.last_model_path
+        ):
             return
         super()._save_last_checkpoint(trainer, monitor_candidates)
         self._last_step_of_last = trainer.global_step
@@ -276,11 +371,13 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         return Path(self.dirpath).absolute() in Path(previous).absolute().parents
 
     def _remove_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
-        """Remove a checkpoint, its EMA twin and its ledger entry (rank 0)."""
+        """Remove a checkpoint, its EMA twin and its ledger entry (rank 0), marked unfinished meanwhile."""
+        self.set_checkpoint_unfinished_marker(filepath, barrier_after=True)
         super()._remove_checkpoint(trainer, filepath)
         if trainer.is_global_zero:
             ema_twin(filepath).unlink(missing_ok=True)
             self.ledger.drop(filepath)
+        self.remove_checkpoint_unfinished_marker(filepath, barrier_before=True)
 
     def save_last_now(self, trainer: pl.Trainer) -> str:
         """Save a ``-last`` checkpoint at the current step unless one was just saved (preemption, timer).
@@ -300,31 +397,22 @@ class NeMoModelCheckpoint(ModelCheckpoint):
     # ------------------------------------------------------------------------------------------ train end
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Write ``-last`` (if due), ``-end``, restore the best weights if asked, then the ``.nemo``."""
+        """Refresh ``-last``, write ``-end`` (if asked), restore the best weights if asked, write the ``.nemo``."""
         if getattr(trainer, "fast_dev_run", False):
             return
-        super().on_train_end(trainer, pl_module)
         candidates = self._monitor_candidates(trainer)
-        end_path = self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_END)
-        previous_end = self.end_model_path
-        self.end_model_path = end_path
-        self._write_checkpoint(trainer, end_path)
-        if trainer.is_global_zero:
-            self.ledger.record(
-                end_path,
-                "end",
-                step=trainer.global_step,
-                epoch=trainer.current_epoch,
-                metric=self._metric_now(trainer),
-                monitor=self.monitor,
-            )
-        if previous_end and previous_end != end_path and trainer.is_global_zero:
-            Path(previous_end).unlink(missing_ok=True)
-            self.ledger.drop(previous_end)
-        source = end_path
+        if self.save_last and self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_LAST) != (
+            self.last_model_path
+        ):
+            # as NeMo: the epoch (or step) moved on since the last save; the final state gets its -last
+            self._save_last_checkpoint(trainer, candidates)
+        super().on_train_end(trainer, pl_module)
+        source = self.last_model_path or ""
+        if self.save_end_checkpoint:
+            source = self._save_end_checkpoint(trainer, candidates)
         if self.save_best_model:
             if self.best_model_path and Path(self.best_model_path).is_file():
-                state = torch.load(self.best_model_path, map_location="cpu", weights_only=True)
+                state = load_checkpoint(self.best_model_path, map_location="cpu")
                 pl_module.load_state_dict(state["state_dict"])
                 source = self.best_model_path
             else:
@@ -333,6 +421,19 @@ class NeMoModelCheckpoint(ModelCheckpoint):
                 )
         if self.save_nemo_on_train_end:
             self.save_nemo(trainer, pl_module, source)
+
+    def _save_end_checkpoint(self, trainer: pl.Trainer, candidates: dict[str, Any]) -> str:
+        """Write ``-end.ckpt`` (replacing an earlier run's) and return its path."""
+        end_path = self.format_checkpoint_name(candidates, self.CHECKPOINT_NAME_END)
+        previous_end, self.end_model_path = self.end_model_path, end_path
+        self._record(trainer, end_path, "end", self._metric_now(trainer))
+        self.set_checkpoint_unfinished_marker(end_path, barrier_after=True)
+        self._write_checkpoint(trainer, end_path)
+        self.remove_checkpoint_unfinished_marker(end_path, barrier_before=True)
+        if previous_end and previous_end != end_path and trainer.is_global_zero:
+            Path(previous_end).unlink(missing_ok=True)
+            self.ledger.drop(previous_end)
+        return end_path
 
     def save_nemo(self, trainer: pl.Trainer, pl_module: pl.LightningModule, source: str) -> str | None:
         """Write ``dirpath/prefix + postfix`` through ``pl_module.save_to`` (global rank 0, atomically).
@@ -352,6 +453,8 @@ class NeMoModelCheckpoint(ModelCheckpoint):
             return None
         assert self.dirpath is not None
         final = Path(self.dirpath) / f"{self.prefix}{self.postfix}"
+        if trainer.is_global_zero:
+            final.parent.mkdir(parents=True, exist_ok=True)
         ema = _ema_callback(trainer)
         if trainer.is_global_zero:
             entry = self.ledger.get(source) or {}
@@ -389,6 +492,12 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         state = super().state_dict()
         state["end_model_path"] = self.end_model_path
         return state
+
+
+def _barrier() -> None:
+    """Wait for every rank when a process group is running (NeMo's marker protocol)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
 
 
 def _accepts_keyword(func: Any, name: str) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from expmanager.errors import ConfigError
+from expmanager.errors import ConfigError, config_error
 
 __all__ = [
     "CallbackParams",
@@ -66,6 +66,8 @@ class CallbackParams:
     save_on_train_epoch_end: Optional[bool] = False
     async_save: Optional[bool] = False
     save_last_n_optim_states: Optional[int] = -1
+    # expmanager's: also write ``<name>-end.ckpt`` when fit finishes (NeMo 3.0.0 does not)
+    save_end_checkpoint: bool = False
 
 
 @dataclass
@@ -323,6 +325,8 @@ def _check_value(path: str, value: Any, tp: Any, problems: list[str]) -> Any:
         # paths are accepted where NeMo documents ``str, Path``
         if hasattr(value, "__fspath__"):
             return str(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # as omegaconf does for a str field (``version: 957``)
         if not isinstance(value, str):
             problems.append(f"{path}: got {type(value).__name__} {value!r}, expected str")
         return value
@@ -370,7 +374,7 @@ def resolve_config(cfg: Any) -> ExpManagerConfig:
     problems: list[str] = []
     config = _build(ExpManagerConfig, data, "", problems)
     if problems:
-        raise ConfigError(
+        raise config_error(
             f"exp_manager's cfg has {len(problems)} problem(s):\n  - "
             + "\n  - ".join(problems)
             + "\nSee ExpManagerConfig for the accepted keys and their types."

@@ -68,6 +68,14 @@ def get_log_dir(
                 f"explicit_log_dir={explicit_log_dir!r}: the logger decides the directory, so both "
                 "cannot apply."
             )
+        ignored = {k: v for k, v in (("exp_dir", exp_dir), ("version", version)) if v}
+        if ignored:
+            log.warning(
+                "exp_manager received explicit_log_dir=%r and %s: explicit_log_dir overrides exp_dir and "
+                "version, which are ignored.",
+                str(explicit_log_dir),
+                ", ".join(f"{k}={v!r}" for k, v in ignored.items()),
+            )
         if Path(explicit_log_dir).exists():
             log.warning("Exp_manager is logging to %s, but it already exists.", explicit_log_dir)
         return Path(explicit_log_dir), str(explicit_log_dir), "", ""

@@ -18,6 +18,7 @@ __all__ = [
     "CheckpointMisconfigurationError",
     "ResumeError",
     "MissingPackageError",
+    "config_error",
 ]
 
 
@@ -72,3 +73,28 @@ class MissingPackageError(ExpManagerError, ImportError):
             f"switch {feature} off."
         )
         self.package = package
+
+
+_OMEGACONF_FLAVOURED: type[ConfigError] | None = None
+
+
+def config_error(message: str) -> ConfigError:
+    """A ``ConfigError`` that is also omegaconf's ``ValidationError`` when omegaconf is installed.
+
+    NeMo validated ``exp_manager``'s cfg by merging it into a structured config, so its callers catch
+    ``omegaconf.errors.OmegaConfBaseException``; this error satisfies both kinds of ``except`` clause.
+    """
+    global _OMEGACONF_FLAVOURED  # noqa: PLW0603 - one class, built on first use (omegaconf loads lazily)
+    if _OMEGACONF_FLAVOURED is None:
+        try:
+            from omegaconf.errors import ValidationError  # noqa: PLC0415 - not imported with the package
+        except ImportError:  # pragma: no cover - omegaconf is a dependency
+            return ConfigError(message)
+        _OMEGACONF_FLAVOURED = type(
+            "ConfigValidationError",
+            (ConfigError, ValidationError),
+            {"__module__": __name__, "__doc__": "A ConfigError that is also omegaconf's ValidationError."},
+        )
+    error = _OMEGACONF_FLAVOURED(message)
+    error.msg = message  # type: ignore[attr-defined]
+    return error

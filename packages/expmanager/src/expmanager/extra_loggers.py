@@ -64,8 +64,16 @@ class DLLogger(Logger):
 class ClearMLLogger(Logger):
     """Reports hyperparameters and metrics to a ClearML task; optionally uploads the best/last checkpoint."""
 
-    def __init__(self, clearml_cfg: ClearMLParams, log_dir: str, prefix: str, save_best_model: bool):
+    def __init__(
+        self,
+        clearml_cfg: ClearMLParams,
+        log_dir: str,
+        prefix: str,
+        save_best_model: bool,
+        postfix: str = ".nemo",
+    ):
         super().__init__()
+        self._postfix = postfix
         clearml = importlib.import_module("clearml")
         self._cfg = clearml_cfg
         self._log_dir = log_dir

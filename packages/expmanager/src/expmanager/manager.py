@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,7 @@ def _checkpoint_callback(
         always_save_nemo=params.always_save_nemo,
         save_nemo_on_train_end=bool(params.save_nemo_on_train_end),
         save_best_model=params.save_best_model,
+        save_end_checkpoint=params.save_end_checkpoint,
         postfix=params.postfix,
         n_resume=resuming,
         model_parallel_size=params.model_parallel_size,
@@ -184,6 +186,8 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
         resume_if_exists=bool(config.resume_if_exists),
     )
     ckpt_params = config.checkpoint_callback_params
+    if global_rank == 0:
+        _remove_stale_temp_files(log_dir, ckpt_params.dirpath if ckpt_params is not None else None)
     checkpoint = check_resume(
         trainer,
         log_dir,
@@ -211,6 +215,9 @@ def exp_manager(trainer: Any, cfg: Any = None) -> Path | None:
         configure_loggers(trainer, exp_dir=exp_dir, log_dir=log_dir, name=name, version=version, cfg=config)
 
     _install_callbacks(trainer, config, log_dir, checkpoint_name, resuming=checkpoint is not None)
+    from expmanager.safe_load import install_safe_loading  # noqa: PLC0415 - needs torch and Lightning
+
+    install_safe_loading(trainer)
 
     if global_rank == 0:
         if config.files_to_copy:
@@ -268,6 +275,8 @@ def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name:
         trainer.callbacks.append(RNGStateCallback())
     if cfg.create_preemption_callback:
         trainer.callbacks.append(PreemptionCallback(checkpoint_callback))
+    if cfg.disable_validation_on_resume:
+        _warn_if_custom_epoch_loop(trainer)
     # disable_validation_on_resume: Lightning >= 2.5 never repeats a validation on resume (its epoch loop
     # skips the check when restarting from a checkpoint saved at or after validation), which is what NeMo's
     # SkipResumeTrainingValidationLoop added; replacing the loop would break Lightning's restart bookkeeping.
@@ -277,3 +286,25 @@ def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name:
         for cb in existing:
             trainer.callbacks.remove(cb)
         trainer.callbacks.append(StatelessTimer(duration, checkpoint_callback))
+
+
+def _warn_if_custom_epoch_loop(trainer: Any) -> None:
+    """Warn that validation skipping on resume is left to a custom training epoch loop (NeMo's warning)."""
+    from lightning.pytorch.loops import _TrainingEpochLoop  # noqa: PLC0415 - Lightning loads on first use
+
+    loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+    if loop is not None and type(loop) is not _TrainingEpochLoop:
+        warnings.warn(
+            f"Detected custom epoch loop {type(loop).__name__}: exp_manager leaves it in place, so whether a "
+            "resumed run repeats a validation (disable_validation_on_resume) is up to that loop.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _remove_stale_temp_files(log_dir: Path, dirpath: str | None) -> None:
+    """Remove temp files of killed saves (ours and nemo-archive's naming) that no live process holds."""
+    from expmanager._ckpt_files import remove_stale_leftovers  # noqa: PLC0415
+
+    for directory in {log_dir, log_dir / "checkpoints", *([Path(dirpath)] if dirpath else [])}:
+        remove_stale_leftovers(directory)

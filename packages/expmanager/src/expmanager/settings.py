@@ -136,14 +136,6 @@ def check_conflicts(cfg: ExpManagerConfig) -> None:
         ConfigError: at least one clash or out-of-range value was found.
     """
     problems: list[str] = []
-    if cfg.explicit_log_dir:
-        for other in ("exp_dir", "version"):
-            if getattr(cfg, other):
-                problems.append(
-                    f"explicit_log_dir={cfg.explicit_log_dir!r} clashes with "
-                    f"{other}={getattr(cfg, other)!r}: "
-                    f"explicit_log_dir replaces exp_dir/name/version; drop {other}"
-                )
     if cfg.create_checkpoint_callback and cfg.checkpoint_callback_params is not None:
         problems += _checkpoint_problems(cfg.checkpoint_callback_params)
     problems += _logger_problems(cfg)
