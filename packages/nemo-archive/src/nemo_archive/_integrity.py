@@ -240,7 +240,7 @@ def scan_tail(chunks: Iterable[Any], start: int) -> tuple[str, str] | None:
                         )
                     return "hidden", (
                         f"a tar header for {name!r} at offset {at + b} follows the end-of-archive marker at "
-                        f"offset {start}: other tar tools (GNU tar) would extract members this reader does "
+                        f"offset {start}: other tar tools (GNU tar --ignore-zeros) would extract members this reader does "
                         "not list"
                     )
             at += size

@@ -155,7 +155,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        _print(json.dumps(rows, indent=1))
+        _print(json.dumps(rows, indent=1), keep="\n")
     else:
         for row in rows:
             _print(f"{row['size']:>14,}  {row['name']}")
@@ -201,7 +201,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        _print(json.dumps(info, indent=1))
+        _print(json.dumps(info, indent=1), keep="\n")
         return EXIT_OK
     for key in ("path", "format", "size", "target", "members", "weights_format", "tensors", "parameters"):
         if key in info:
@@ -235,7 +235,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        _print(json.dumps(report.to_json(), indent=1))
+        _print(json.dumps(report.to_json(), indent=1), keep="\n")
     else:
         for check in report.checks:
             _print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
