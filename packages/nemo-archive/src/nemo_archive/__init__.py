@@ -50,6 +50,7 @@ _EXPORTS = {
     "IntegrityError": "errors",
     "DestinationError": "errors",
     "MissingDependencyError": "errors",
+    "ConfigLimits": "_yaml",
     "DiskFullError": "errors",
     "atomic_write": "_atomic",
     "write_bytes_atomic": "_atomic",
@@ -89,6 +90,7 @@ __all__ = [
     "IntegrityError",
     "DestinationError",
     "MissingDependencyError",
+    "ConfigLimits",
     "DiskFullError",
     "atomic_write",
     "write_bytes_atomic",
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
         write_text_atomic,
     )
     from ._container import MemberInfo
+    from ._yaml import ConfigLimits
     from .archive import (
         CONFIG,
         MANIFEST,
