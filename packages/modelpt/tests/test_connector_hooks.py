@@ -291,6 +291,19 @@ def test_unpacked_save_keeps_the_folder_mode_of_a_new_directory(tmp_path, ref_ne
     assert folder.stat().st_mode & 0o777 == probe.stat().st_mode & 0o777
 
 
+def test_unpacked_resave_keeps_the_folder_mode_and_files_get_the_umask_mode(tmp_path, ref_nemo):
+    model = restored(ref_nemo)
+    model._save_restore_connector.pack_nemo_file = False
+    folder = Path(model.save_to(str(tmp_path / "plain")))
+    folder.chmod(0o750)
+    model.save_to(str(folder))
+    assert folder.stat().st_mode & 0o777 == 0o750
+    probe = tmp_path / "probe.txt"
+    probe.write_text("x")
+    for name in os.listdir(folder):
+        assert (folder / name).stat().st_mode & 0o777 == probe.stat().st_mode & 0o777, name
+
+
 # ---------------------------------------------------------------------------------------------- bad arguments
 @pytest.mark.parametrize("value", [None, 3])
 def test_none_or_non_path_arguments_name_the_argument(tmp_path, monkeypatch, ref_nemo, value):

@@ -361,19 +361,13 @@ def _refuse_foreign_files(folder: str) -> None:
 
 
 def _atomic_torch_save(obj: Any, path: str) -> None:
+    """``torch.save`` through nemo-archive's atomic write (temp file, fsync, rename; modes kept)."""
     import torch
 
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from nemo_archive._atomic import atomic_write
+
+    with atomic_write(path, "wb") as f:
+        torch.save(obj, f)
 
 
 def _can_assign(instance: Any, state_dict: dict[str, Any]) -> bool:

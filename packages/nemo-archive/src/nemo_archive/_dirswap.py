@@ -54,13 +54,18 @@ def backup_path(dest: str | os.PathLike[str]) -> Path:
 def staging_dir(dest: str | os.PathLike[str]) -> Path:
     """Create and return an empty staging folder beside ``dest``, named so :func:`recover` can clean it up.
 
-    The folder gets the mode a new ``mkdir`` would get under the process umask (``mkdtemp`` makes it 0700).
+    The folder gets the permission bits of the folder it will replace, or, for a new one, the mode ``mkdir``
+    would give under the process umask (``mkdtemp`` alone makes it 0700).
     """
     d = Path(dest)
     d.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{d.name}.swap-new-{os.getpid()}-", dir=d.parent))
-    umask = _current_umask()
-    os.chmod(folder, 0o777 & ~umask)
+    try:
+        mode = os.stat(d).st_mode & 0o7777 if d.is_dir() else 0o777 & ~_current_umask()
+        os.chmod(folder, mode)
+    except BaseException:
+        folder.rmdir()
+        raise
     return folder
 
 
