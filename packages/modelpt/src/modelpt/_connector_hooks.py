@@ -393,9 +393,9 @@ def _can_assign(instance: Any, state_dict: dict[str, Any]) -> bool:
 
 
 def _to_container(config: Any) -> Any:
-    from omegaconf import OmegaConf
+    from modelpt.config_utils import config_for_save
 
-    return OmegaConf.to_container(config, resolve=True)
+    return config_for_save(config)  # resolver calls (${oc.env:X}) stay text
 
 
 def _set_config(config: Any, key: str, value: Any) -> None:

@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,7 +26,13 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from modelpt._nemo_files import check_path_argument, recover_interrupted_save
 from modelpt.app_state import AppState
-from modelpt.config_utils import convert_model_config_to_dict_config, maybe_update_config_version
+from modelpt.config_utils import (
+    convert_model_config_to_dict_config,
+    current_restore_policy,
+    maybe_update_config_version,
+    restore_policy,
+    restored_artifact_source,
+)
 from modelpt.data_utils import resolve_test_dataloaders, resolve_validation_dataloaders
 from modelpt.debug_hooks import DebugHooks
 from modelpt.distributed import global_rank
@@ -299,14 +305,19 @@ class ModelPT(pl.LightningModule, Model):
 
         See :meth:`SaveRestoreConnector.register_artifact` for the resolution rules.
 
+        While a model is restored, ``src`` must be in the archive: a local file outside it is refused unless
+        the restore allows it (``restore_from(..., allow_local_artifacts=True)``).
+
         Raises:
             ModelPTError: ``src`` is a ``.nemo`` file.
+            ArtifactError: During a restore, ``src`` is a local file outside the archive (not allowed).
             FileNotFoundError: ``src`` cannot be found and ``verify_src_exists`` is True.
         """
         if not hasattr(self, "artifacts"):
             raise ModelPTError(
                 "register_artifact was called before ModelPT.__init__; call super().__init__ first"
             )
+        src = restored_artifact_source(config_path, src)
         path = self._save_restore_connector.register_artifact(self, config_path, src, verify_src_exists)
         if path:
             self.cfg = self._cfg
@@ -398,6 +409,10 @@ class ModelPT(pl.LightningModule, Model):
         validate_access_integrity: bool = True,
         *,
         weights_only: bool = True,
+        mmap: bool = False,
+        check_integrity: bool = True,
+        allow_local_artifacts: bool = False,
+        allowed_modules: Iterable[str] = (),
     ) -> Any:
         """Restore a model from a ``.nemo`` file or unpacked folder (see :class:`SaveRestoreConnector`).
 
@@ -411,6 +426,15 @@ class ModelPT(pl.LightningModule, Model):
             trainer: Passed to the constructor.
             validate_access_integrity: Accepted for NeMo compatibility.
             weights_only: Safe unpickling of the weights (default True); False runs code from the file.
+            mmap: Use a memory map of the file as the model's weights instead of reading them into the model's
+                own memory. HAZARD: the weights then stay backed by the file: overwriting it in place
+                silently changes them, truncating it kills the process (SIGBUS). Default False.
+            check_integrity: Check the weights' CRC-32 (or the manifest's SHA-256) while reading them
+                (default True; ignored with ``mmap``).
+            allow_local_artifacts: Let the stored config name local files outside the archive as artifacts
+                (they are then read now and embedded by a later ``save_to``). Default False: refused.
+            allowed_modules: Modules the config's ``target`` / ``_target_`` may import; by default only
+                modules already imported are used (see ``modelpt.config_utils.restore_policy``).
 
         Returns:
             An instance of ``cls`` (or of the config's ``target`` when that subclasses ``cls``), or a config.
@@ -428,18 +452,26 @@ class ModelPT(pl.LightningModule, Model):
         if not os.path.exists(path):
             raise FileNotFoundError(f"Can't find {path}")
         connector.weights_only = weights_only
+        connector.mmap_weights = mmap
+        connector.check_integrity = check_integrity
         AppState().model_restore_path = path
         cls.update_save_restore_connector(connector)
-        instance = connector.restore_from(
-            cls,
-            path,
-            override_config_path,
-            map_location,
-            strict,
-            return_config,
-            trainer,
-            validate_access_integrity,
-        )
+        outer = current_restore_policy()
+        with restore_policy(
+            allow_local_artifacts=allow_local_artifacts or outer.allow_local_artifacts,
+            allowed_modules=outer.allowed_modules | set(allowed_modules),
+            root=True,
+        ):
+            instance = connector.restore_from(
+                cls,
+                path,
+                override_config_path,
+                map_location,
+                strict,
+                return_config,
+                trainer,
+                validate_access_integrity,
+            )
         if isinstance(instance, ModelPT):
             instance._save_restore_connector = connector
         return instance

@@ -85,6 +85,10 @@ class SaveRestoreConnector(ConnectorHooks):
         self.durable = True
         self.zip_crc32 = True
         self.skip_weight_init = True
+        # Weights are read into the model's own memory and checked (CRC-32 / SHA-256) by default; mmap_weights
+        # maps the file instead (see nemo_archive.Archive.load_state_dict for the hazard).
+        self.mmap_weights = False
+        self.check_integrity = True
 
     # ------------------------------------------------------------------ properties
     @property
@@ -179,23 +183,26 @@ class SaveRestoreConnector(ConnectorHooks):
     def _config_for_save(self, model: ModelPT) -> Any:
         from omegaconf import OmegaConf
 
-        config = OmegaConf.create(OmegaConf.to_container(model.to_config_dict(), resolve=True))
+        from modelpt.config_utils import config_for_save
+
+        # Resolver calls (``${oc.env:X}``) are written back as text, never as their values.
+        config = OmegaConf.create(config_for_save(model.to_config_dict()))
         OmegaConf.set_struct(config, False)
         for _, config_field, submodule in model.named_nemo_modules():
             if submodule is model:
                 continue
-            OmegaConf.update(
-                config, config_field, OmegaConf.to_container(submodule.cfg, resolve=True), merge=False
-            )
+            OmegaConf.update(config, config_field, config_for_save(submodule.cfg), merge=False)
         return config
 
     def _write_model_folder(self, model: ModelPT, folder: str, state_dict: Any) -> None:
         """Write config, artifacts and weights into ``folder`` through the NeMo hooks (NeMo's save order)."""
         from omegaconf import OmegaConf
 
+        from modelpt.config_utils import config_for_save
+
         config_yaml = os.path.join(folder, self.model_config_yaml)
         with open(config_yaml, "w", encoding="utf-8") as f:
-            f.write(OmegaConf.to_yaml(model.to_config_dict(), resolve=True))
+            f.write(OmegaConf.to_yaml(OmegaConf.create(config_for_save(model.to_config_dict()))))
         self._update_subconfigs(model, path2yaml_file=config_yaml)
         if model.has_native_or_submodules_artifacts():
             self._handle_artifacts(model, nemo_file_folder=folder)
@@ -403,7 +410,7 @@ class SaveRestoreConnector(ConnectorHooks):
         """Load the weights of the source being restored.
 
         Through ``_load_state_dict_from_disk`` when it is customised or the model is model-parallel, else
-        straight from the archive (memory-mapped unless the folder is a temp one).
+        straight from the archive (into fresh memory, checked; memory-mapped only with ``mmap_weights``).
         """
         import torch
 
@@ -420,7 +427,8 @@ class SaveRestoreConnector(ConnectorHooks):
         location = None if torch.device(map_location).type == "cpu" else map_location
         return archive.load_state_dict(
             location,
-            mmap=not temporary,
+            mmap=self.mmap_weights and not temporary,
+            check_integrity=self.check_integrity,
             weights_only=self.weights_only,
             member=self.model_weights_ckpt if self.model_weights_ckpt in archive.names else None,
         )

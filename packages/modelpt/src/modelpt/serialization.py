@@ -70,7 +70,7 @@ class Serialization(ABC):  # an ABC as in NeMo, with no abstract methods
         config = maybe_update_config_version(config, make_copy=False)
 
         if "_target_" in config:
-            check_instantiable_targets(config)
+            check_instantiable_targets(config, base=cls)
             import hydra.utils
 
             instance = hydra.utils.instantiate(config=config)
