@@ -1,5 +1,5 @@
 """``nemo.utils.app_state``: ``AppState``."""
 
-from modelpt import AppState
+from modelpt.app_state import AppState, ModelMetadataRegistry
 
-__all__ = ["AppState"]
+__all__ = ["AppState", "ModelMetadataRegistry"]

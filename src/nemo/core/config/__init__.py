@@ -1,5 +1,6 @@
-"""``nemo.core.config``: NeMo's config dataclasses (optimizer/scheduler params, trainer, data loader, model) and
-``hydra_runner``, loaded on first use.
+"""``nemo.core.config``: NeMo's config dataclasses and ``hydra_runner``, loaded on first use.
+
+Optimizer and scheduler params, trainer, data loader and model configs are all here at package level.
 
 The submodules (``nemo.core.config.optimizers``, ``.schedulers``, ...) are attributes of the package, as in
 NeMo, so ``from nemo.core import config; config.optimizers.SGDParams`` works.

@@ -113,7 +113,9 @@ class ModelConfigBuilder:
         wrapped = optim_cls(name=name, sched=None, **_fields(cfg))
         if sched_cfg is not None:
             sched_cls = dataclass(type("WrappedSchedConfig", (SchedConfig, type(sched_cfg)), {}))
-            wrapped.sched = sched_cls(name=type(sched_cfg).__name__.replace("Params", ""), **_fields(sched_cfg))
+            wrapped.sched = sched_cls(
+                name=type(sched_cfg).__name__.replace("Params", ""), **_fields(sched_cfg)
+            )
         self.model_cfg.optim = wrapped
 
     def _finalize_cfg(self) -> None:

@@ -1,0 +1,1 @@
+"""``nemo.core.utils``: NeMo's module of that name."""

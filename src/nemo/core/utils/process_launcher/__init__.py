@@ -1,0 +1,1 @@
+"""``nemo.core.utils.process_launcher``: NeMo's module of that name."""

@@ -1,0 +1,1 @@
+"""``nemo.utils.formatters``: NeMo's module of that name."""
