@@ -22,6 +22,8 @@ __version__ = "0.1.0"
 
 from .errors import (
     AmbiguousNemoFileError,
+    CorruptDownloadError,
+    DownloadError,
     FileNotInRepoError,
     HfIoError,
     HubUnreachableError,
@@ -33,6 +35,7 @@ from .errors import (
     NotCachedError,
     RepoNotFoundError,
     RevisionNotFoundError,
+    UnsafeHubResponseError,
 )
 from .mixin import HuggingFaceFileIO
 from .model_card import NEMO_DEFAULT_MODEL_CARD_TEMPLATE
@@ -60,4 +63,7 @@ __all__ = [
     "FileNotInRepoError",
     "NotCachedError",
     "HubUnreachableError",
+    "UnsafeHubResponseError",
+    "CorruptDownloadError",
+    "DownloadError",
 ]

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder, fsync, then rename."""
-    import tempfile  # noqa: PLC0415 - these helpers run on push/pull only; keep `import hf_io` light
+    """Write ``text`` as strict UTF-8 to ``path`` through the project's one atomic write (``nemo_archive``).
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8", errors="ignore"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    Raises:
+        UnicodeEncodeError: ``text`` holds characters UTF-8 cannot encode (nothing is written).
+    """
+    from nemo_archive import write_text_atomic as write  # noqa: PLC0415 - keeps `import hf_io` light
+
+    write(path, text)
 
 
 def link_tree_atomic(files: dict[str, Path], dest: Path) -> Path:

@@ -71,6 +71,24 @@ def connection_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+def failed_midway(exc: BaseException) -> bool:
+    """Whether ``exc`` is a download that failed midway after the client's own retries.
+
+    The HTTP library's transport errors (connection cut, body cut short, timeouts) and the ``OSError`` the client
+    raises when fewer bytes arrived than announced ("Consistency check failed").
+    """
+    if isinstance(exc, OSError) and str(exc).startswith("Consistency check failed"):
+        return True
+    for module_name in ("httpx2", "httpx"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if isinstance(exc, getattr(module, "TransportError", ())):
+            return True
+    return False
+
+
 def split_model_name(model_name: str) -> tuple[str, str | None]:
     """Split ``owner/name[@revision]`` into the repository id and the revision (None when not given).
 

@@ -55,3 +55,18 @@ class NotCachedError(HfIoError, FileNotFoundError):
 
 class HubUnreachableError(HfIoError, ConnectionError):
     """The Hub could not be reached and the model is not in the local cache."""
+
+
+class UnsafeHubResponseError(HfIoError, ValueError):
+    """The Hub answered with a name no cache path may be built from, or contradicted itself; nothing was written.
+
+    A commit id that is not 40 hex digits, a file name with ``..`` or a leading ``/``, an ETag that is no token.
+    """
+
+
+class CorruptDownloadError(HfIoError, OSError):
+    """A downloaded file does not match the size and hash the Hub announced for it; it was not cached."""
+
+
+class DownloadError(HfIoError, ConnectionError):
+    """A download failed midway (connection cut, body cut short) after its retries; no partial file is kept."""

@@ -18,10 +18,11 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__, _hub
+from . import _download, _hub
 from ._fs import link_tree_atomic
 from .errors import (
     AmbiguousNemoFileError,
+    DownloadError,
     FileNotInRepoError,
     HubUnreachableError,
     NoNemoFileError,
@@ -127,11 +128,12 @@ def resolve_pretrained(
             f"repository {request.repo_id} was not found on {url}. Check the id ('owner/name'); if it is "
             "private, pass token= or set HF_TOKEN (or log in with `hf auth login`)."
         ) from exc
-    files = [s.rfilename for s in info.siblings or []]
+    commit = _download.check_commit(info.sha, f"the listing of {request.label}")
+    files = [_download.check_filename(s.rfilename, request.label) for s in info.siblings or []]
     target = _choose(request, files)
     if target is not None:
-        return _download_file(request, target, url, token, refresh_cache)
-    return _download_unpacked(request, str(info.sha), url, token, refresh_cache)
+        return _download_file(request, target, commit, url, token, refresh_cache)
+    return _download_unpacked(request, files, commit, url, token, refresh_cache)
 
 
 # ---------------------------------------------------------------------- choosing
@@ -176,31 +178,18 @@ def _known_branches(client: Any, repo_id: str) -> str:
 
 # ---------------------------------------------------------------------- downloading
 def _download_file(
-    request: _Request, filename: str, url: str, token: str | bool | None, refresh: bool
+    request: _Request, filename: str, commit: str, url: str, token: str | bool | None, refresh: bool
 ) -> Path:
     try:
-        path = _hub.hf().hf_hub_download(
-            request.repo_id,
-            filename,
-            revision=request.revision,
-            endpoint=url,
-            token=token,
-            force_download=refresh,
-            library_name=_hub.LIBRARY_NAME,
-            library_version=__version__,
-            tqdm_class=_hub.progress_bar_class(),
-        )
-    except _hub.hf_errors().RemoteEntryNotFoundError as exc:
-        raise FileNotInRepoError(
-            f"{filename!r} disappeared from {request.label} while downloading; try again."
-        ) from exc
+        path = _fetch(request, filename, commit, url, token, refresh)
     finally:
         _hub.close_progress_bars()
-    return Path(path)
+    _record_ref(request, commit)
+    return path
 
 
 def _download_unpacked(
-    request: _Request, commit: str, url: str, token: str | bool | None, refresh: bool
+    request: _Request, files: list[str], commit: str, url: str, token: str | bool | None, refresh: bool
 ) -> Path:
     dest = _unpacked_dir(request.repo_id, commit)
     if dest.is_dir() and not refresh:
@@ -208,19 +197,31 @@ def _download_unpacked(
         _record_ref(request, commit)
         return dest
     try:
-        snapshot = _hub.hf().snapshot_download(
-            request.repo_id,
-            revision=request.revision,
-            endpoint=url,
-            token=token,
-            force_download=refresh,
-            library_name=_hub.LIBRARY_NAME,
-            library_version=__version__,
-            tqdm_class=_hub.progress_bar_class(),
-        )
+        fetched = {
+            name: _fetch(request, name, commit, url, token, refresh)
+            for name in files
+            if name not in HUB_FILES
+        }
     finally:
         _hub.close_progress_bars()
-    return _materialize(Path(snapshot), dest)
+    _record_ref(request, commit)
+    return link_tree_atomic(fetched, dest)
+
+
+def _fetch(
+    request: _Request, filename: str, commit: str, url: str, token: str | bool | None, refresh: bool
+) -> Path:
+    try:
+        return _download.fetch(
+            request.repo_id, filename, commit, url, token, refresh, _storage(request.repo_id)
+        )
+    except Exception as exc:
+        if not _hub.failed_midway(exc):
+            raise
+        raise DownloadError(
+            f"downloading {filename!r} of {request.label} from {url} failed midway ({type(exc).__name__}: {exc}); "
+            "nothing partial was kept. Run again: the download starts over."
+        ) from exc
 
 
 def _materialize(snapshot: Path, dest: Path) -> Path:
@@ -251,9 +252,12 @@ def _record_ref(request: _Request, commit: str) -> None:
     if _COMMIT.match(request.revision):
         return
     ref = _storage(request.repo_id) / "refs" / request.revision
+    if not _download.inside(ref.parent, _storage(request.repo_id) / "refs"):
+        return  # a revision like "../x": never written outside the cache (the Hub refused it anyway)
     if not ref.is_file() or ref.read_text().strip() != commit:
-        ref.parent.mkdir(parents=True, exist_ok=True)
-        ref.write_text(commit)
+        from nemo_archive import write_text_atomic  # noqa: PLC0415 - keeps `import hf_io` light
+
+        write_text_atomic(ref, commit)
 
 
 def _from_cache(request: _Request) -> Path | None:
@@ -268,8 +272,8 @@ def _from_cache(request: _Request) -> Path | None:
     else:
         ref = _storage(request.repo_id) / "refs" / request.revision
         commit = ref.read_text().strip() if ref.is_file() else None
-    if commit is None:
-        return None
+    if commit is None or not _COMMIT.match(commit):
+        return None  # never a path from a ref file that holds anything but a commit id
     snapshot = _storage(request.repo_id) / "snapshots" / commit
     files = (
         [p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()]

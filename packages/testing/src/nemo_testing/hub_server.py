@@ -27,6 +27,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -40,6 +41,25 @@ DEFAULT_ORGS = ("nemo-org",)
 LFS_THRESHOLD = 10 * 1000 * 1000
 _TRUE = {"1", "true", "True"}
 LFS_BATCH = ["info", "lfs", "objects", "batch"]
+
+
+@dataclass
+class Lies:
+    """What a hostile Hub says; every field off (None / empty) by default. Set ``hub.lies.<field>`` in a test.
+
+    Attributes:
+        commit_sha: Reported as the commit of every repository (model info ``sha`` and ``X-Repo-Commit``).
+        extra_files: Added to every listing (``siblings``), e.g. ``"../../escape.nemo"``.
+        wrong_bytes: Downloads carry other bytes of the same size (every byte XOR 0xFF).
+        cut_after: Downloads announce the full size, send this many bytes, then drop the connection.
+        cut_times: How many downloads are cut (then the Hub answers honestly); None: all of them.
+    """
+
+    commit_sha: str | None = None
+    extra_files: list[str] = field(default_factory=list)
+    wrong_bytes: bool = False
+    cut_after: int | None = None
+    cut_times: int | None = None
 
 
 class _Server(ThreadingHTTPServer):
@@ -101,6 +121,7 @@ class LoopbackHub:
         self.state = HubState({token: user}, orgs)
         self.requests: list[tuple[str, str]] = []
         self.announced_lfs: set[tuple[str, str]] = set()  # (repo id, sha256) the LFS batch API let upload
+        self.lies = Lies()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
@@ -161,9 +182,10 @@ class LoopbackHub:
             self.start()
 
     def reset(self) -> None:
-        """Forget every repository and the request log."""
+        """Forget every repository, the request log and any lies."""
         self.state.reset()
         self.requests.clear()
+        self.lies = Lies()
 
     # ------------------------------------------------------------------ seeding
     def seed(
@@ -406,7 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
             "id": repo.repo_id,
             "modelId": repo.repo_id,
             "author": repo.author,
-            "sha": commit.oid,
+            "sha": self.hub.lies.commit_sha or commit.oid,
             "lastModified": repo.last_modified,
             "createdAt": repo.created_at,
             "private": repo.private,
@@ -432,6 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if lfs is not None:
                         entry["lfs"] = {"sha256": lfs[0], "size": lfs[1], "pointerSize": lfs[2]}
                 entries.append(entry)
+            entries += [{"rfilename": name} for name in self.hub.lies.extra_files]
             out["siblings"] = entries
             out["usedStorage"] = sum(state.size(o) for o in set(commit.files.values()))
         return out
@@ -647,10 +670,13 @@ class _Handler(BaseHTTPRequestHandler):
                 404, "Entry not found", code="EntryNotFound", headers={"X-Repo-Commit": commit.oid}
             )
         data = state.content(oid)
+        lies = self.hub.lies
+        if lies.wrong_bytes:
+            data = bytes(b ^ 0xFF for b in data)
         headers = {
             "Content-Type": "application/octet-stream",
             "ETag": f'"{oid}"',
-            "X-Repo-Commit": commit.oid,
+            "X-Repo-Commit": lies.commit_sha or commit.oid,
             "Accept-Ranges": "bytes",
         }
         lfs = state.lfs_info(oid)
@@ -668,6 +694,12 @@ class _Handler(BaseHTTPRequestHandler):
             data = data[start : end + 1]
             status = 206
         headers["Content-Length"] = str(len(data))
+        cut = lies.cut_after is not None and not head and lies.cut_times != 0 and len(data) > lies.cut_after
+        if cut:
+            if lies.cut_times is not None:
+                lies.cut_times -= 1
+            data = data[: lies.cut_after]
+            self.close_connection = True
         self._send(status, data, headers, head=head)
 
 
