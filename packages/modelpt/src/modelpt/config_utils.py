@@ -334,8 +334,12 @@ def check_instantiable_targets(cfg: Any, path: str = "", base: type | None = Non
         target = cfg.get("_target_")
         if isinstance(target, str):
             obj = _checked_target(target, path)
-            root = base is not None and cfg is _ROOT.get() and isinstance(obj, type)
-            if root and not (issubclass(obj, base) or issubclass(base, obj)):  # type: ignore[arg-type]
+            if (
+                base is not None
+                and cfg is _ROOT.get()
+                and isinstance(obj, type)
+                and not (issubclass(obj, base) or issubclass(base, obj))
+            ):
                 raise TargetClassError(
                     f"config _target_ {target!r} is {obj!r}, which is not a subclass of "
                     f"{base.__module__}.{base.__qualname__}; only subclasses of the class "
