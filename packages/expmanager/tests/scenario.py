@@ -2,6 +2,8 @@
 
 Modes:
 - ``killmid``: the Nth checkpoint write writes half of its bytes, then the process SIGKILLs itself.
+- ``killremove``: the process SIGKILLs itself when it is about to remove a checkpoint whose name contains
+  ``kill_on_remove`` (after the file that replaces it was published).
 - ``preempt``: at ``signal_step`` the process announces itself (``ready`` file) and waits in the training step
   until a preemption signal arrives (the test sends SIGTERM), then training stops with a checkpoint.
 - ``ddp``: 2 processes on CPU (gloo); ``signal_step`` makes rank 1 send itself SIGUSR1.
@@ -36,11 +38,17 @@ def _rank() -> int:
 class RecordingIO(TorchCheckpointIO):
     """Records which rank writes checkpoints; optionally dies (SIGKILL) halfway through write number N."""
 
-    def __init__(self, out: Path, kill_on_write: int = 0) -> None:
+    def __init__(self, out: Path, kill_on_write: int = 0, kill_on_remove: str = "") -> None:
         super().__init__()
         self.out = out
         self.kill_on_write = kill_on_write
+        self.kill_on_remove = kill_on_remove
         self.writes = 0
+
+    def remove_checkpoint(self, path: Any) -> None:
+        if self.kill_on_remove and self.kill_on_remove in Path(path).name:
+            os.kill(os.getpid(), signal.SIGKILL)  # the new file is published, the old one not yet removed
+        super().remove_checkpoint(path)
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
         self.writes += 1
@@ -80,7 +88,9 @@ def main() -> None:
     pl.seed_everything(spec.get("seed", 7), verbose=False)
     model = RecordingModel(resumable_data=spec.get("resumable_data", False))
     model.out = out
-    io_plugin = RecordingIO(out, kill_on_write=spec.get("kill_on_write", 0))
+    io_plugin = RecordingIO(
+        out, kill_on_write=spec.get("kill_on_write", 0), kill_on_remove=spec.get("kill_on_remove", "")
+    )
     trainer_kwargs: dict[str, Any] = {"max_epochs": spec["max_epochs"], "plugins": [io_plugin]}
     if mode == "ddp":
         trainer_kwargs.update(devices=2, strategy="ddp", use_distributed_sampler=True)

@@ -374,3 +374,47 @@ def test_resume_does_not_repeat_validation(tmp_path: Path) -> None:
     trainer, _, _ = _run(tmp_path, model=Counting(), cfg=cfg, max_epochs=2)
     assert trainer.global_step == 16
     assert validations == [8, 16]  # not 8 again right after resuming at step 8
+
+
+def test_two_complete_last_files_of_ours_resume_from_the_newer_and_drop_the_older(tmp_path: Path) -> None:
+    """A kill between publishing a new -last and removing the old one (without a marker on either)."""
+    import shutil
+
+    from expmanager.ledger import Ledger
+
+    cfg = {"resume_if_exists": True, "resume_ignore_no_checkpoint": True}
+    _run(tmp_path, cfg=cfg, max_epochs=1)
+    ckpt_dir = tmp_path / "exp" / "checkpoints"
+    (newer,) = ckpt_dir.glob("*-last.ckpt")
+    older = ckpt_dir / "default--val_loss=9.9999-epoch=0-step=4-last.ckpt"
+    shutil.copy(newer, older)
+    Ledger(ckpt_dir).record(older, "last", step=4, epoch=0, written=1)
+    trainer, _, _ = _run(tmp_path, cfg=cfg, max_epochs=2)
+    assert trainer.ckpt_path == str(newer)
+    assert not older.exists()
+    assert len(list(ckpt_dir.glob("*last.ckpt"))) == 1
+    # files the ledger does not know stay ambiguous (NeMo's rule)
+    (ckpt_dir / "stranger-last.ckpt").write_bytes(b"x")
+    with pytest.raises(ResumeError, match="Multiple checkpoints"):
+        exp_manager(tiny.make_trainer(tmp_path), {**BASE, "explicit_log_dir": str(tmp_path / "exp"), **cfg})
+
+
+def test_unfinished_marker_protocol(tmp_path: Path) -> None:
+    from expmanager import NeMoModelCheckpoint as C
+
+    ckpt = tmp_path / "mp_rank_00" / "x-EMA.ckpt"
+    assert C.format_checkpoint_unfinished_marker_path(ckpt) == tmp_path / "x-unfinished"
+    assert not C.is_checkpoint_unfinished(ckpt)
+    C.set_checkpoint_unfinished_marker(ckpt)
+    assert C.is_checkpoint_unfinished(ckpt)
+    C.remove_checkpoint_unfinished_marker(ckpt)
+    assert not (tmp_path / "x-unfinished").exists()
+    # no marker is left after a run; markers and what they mark are removed when training starts
+    _run(tmp_path, max_epochs=1)
+    ckpt_dir = tmp_path / "exp" / "checkpoints"
+    assert not list(ckpt_dir.glob("*-unfinished"))
+    (ckpt_dir / "y.ckpt").write_bytes(b"partial")
+    (ckpt_dir / "y-unfinished").touch()
+    _run(tmp_path, max_epochs=1)
+    assert not (ckpt_dir / "y.ckpt").exists()
+    assert not (ckpt_dir / "y-unfinished").exists()

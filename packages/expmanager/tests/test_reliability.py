@@ -68,7 +68,7 @@ def test_kill_9_mid_checkpoint_write_then_resume_from_last_complete(tmp_path: Pa
     proc = _spawn(spec)
     assert proc.wait(timeout=300) == -signal.SIGKILL, _log(spec)
     ckpt_dir = exp / "checkpoints"
-    (partial,) = [p for p in ckpt_dir.iterdir() if ".partial-" in p.name]
+    (partial,) = [p for p in ckpt_dir.iterdir() if p.name.endswith(".nemo-tmp")]  # nemo-archive's temp naming
     with pytest.raises(Exception):  # noqa: B017,PT011 - any unpickling error: the file is really truncated
         torch.load(partial, weights_only=True)
     (last,) = ckpt_dir.glob("*last.ckpt")
@@ -80,7 +80,7 @@ def test_kill_9_mid_checkpoint_write_then_resume_from_last_complete(tmp_path: Pa
     assert trainer.ckpt_path == str(last)
     assert trainer.global_step == 24
     assert not [p for p in ckpt_dir.iterdir() if p.name.startswith(".")]
-    assert list(ckpt_dir.glob("*-end.ckpt"))
+    assert list(ckpt_dir.glob("*-epoch=3-last.ckpt"))
     steps = sorted(
         e["step"]
         for e in json.loads((ckpt_dir / LEDGER_NAME).read_text())["entries"].values()
@@ -165,7 +165,7 @@ def test_ddp_two_processes_share_a_directory_and_resume_together(tmp_path: Path)
     assert results[0]["global_step"] == results[1]["global_step"] == 6
     assert not (tmp_path / "first" / "writes-rank1.txt").exists()
     writes = (tmp_path / "first" / "writes-rank0.txt").read_text().splitlines()
-    assert "-epoch=1-last.ckpt.partial-" in writes[-1]  # the preemption checkpoint, mid-epoch 1
+    assert "-epoch=1-last.ckpt." in writes[-1]  # the preemption checkpoint, mid-epoch 1 (its temp file)
 
     resume_cfg = {**cfg, "version": version, "resume_if_exists": True}
     second = {"mode": "ddp", "out": str(tmp_path / "second"), "max_epochs": 3, "cfg": resume_cfg}
@@ -184,10 +184,41 @@ def test_ddp_two_processes_share_a_directory_and_resume_together(tmp_path: Path)
     assert not (tmp_path / "second" / "nemo-rank1.txt").exists()
     assert (tmp_path / "second" / "nemo-rank0.txt").read_text().count(".nemo") == 1
     assert (ckpt_dir / "ddp.nemo").exists()
-    assert list(ckpt_dir.glob("*-end.ckpt"))
+    assert list(ckpt_dir.glob("*-epoch=3-last.ckpt"))
     # the final weights agree across ranks
     weights = [
         torch.load(tmp_path / "second" / f"final-rank{r}.pt", weights_only=True)["model"] for r in (0, 1)
     ]
     for key, value in weights[0].items():
         assert torch.equal(weights[1][key], value)
+
+
+def test_kill_9_while_replacing_last_then_resume_from_the_newest_complete(tmp_path: Path) -> None:
+    """Killed while removing the old -last after publishing the new one: resume neither refuses nor regresses."""
+    exp = tmp_path / "exp"
+    cfg = {
+        "explicit_log_dir": str(exp),
+        "resume_if_exists": True,
+        "resume_ignore_no_checkpoint": True,
+        "create_tensorboard_logger": False,
+        "seconds_to_sleep": 0,
+        "checkpoint_callback_params": {"save_top_k": -1},
+    }
+    spec = {
+        "mode": "killremove",
+        "out": str(tmp_path / "out"),
+        "max_epochs": 3,
+        "kill_on_remove": "-last",
+        "cfg": cfg,
+    }
+    proc = _spawn(spec)
+    assert proc.wait(timeout=300) == -signal.SIGKILL, _log(spec)
+    ckpt_dir = exp / "checkpoints"
+    lasts = sorted(ckpt_dir.glob("*last.ckpt"))
+    assert len(lasts) == 2  # the old one survived the kill next to the new one
+    newest = max(lasts, key=lambda p: torch.load(p, weights_only=False)["global_step"])
+    trainer, _ = _fit_here(tmp_path, cfg, max_epochs=3)
+    assert trainer.ckpt_path == str(newest)
+    assert trainer.global_step == 24
+    assert len(list(ckpt_dir.glob("*last.ckpt"))) == 1
+    assert not list(ckpt_dir.glob("*-unfinished"))

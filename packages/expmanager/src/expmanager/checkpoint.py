@@ -153,7 +153,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         checkpoint_path: str | os.PathLike[str], barrier_after: bool = False
     ) -> None:
         """Create the marker of ``checkpoint_path`` (global rank 0), then optionally wait for all ranks."""
-        if rank_zero_only.rank == 0:
+        if getattr(rank_zero_only, "rank", 0) == 0:
             marker = marker_path(checkpoint_path)
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
@@ -167,7 +167,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         """Optionally wait for all ranks, then remove the marker of ``checkpoint_path`` (global rank 0)."""
         if barrier_before:
             _barrier()
-        if rank_zero_only.rank == 0:
+        if getattr(rank_zero_only, "rank", 0) == 0:
             marker_path(checkpoint_path).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------------------ setup/resume
@@ -184,6 +184,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self._trainer = trainer
         if trainer.is_global_zero and self.dirpath and Path(self.dirpath).is_dir():
             self._remove_leftovers(Path(self.dirpath))
+            self._prune_ledger(Path(self.dirpath))
             if self.n_resume and trainer.ckpt_path:
                 self._remove_superseded_last(Path(self.dirpath), Path(str(trainer.ckpt_path)))
         trainer.strategy.barrier("NeMoModelCheckpoint.setup")
@@ -205,6 +206,12 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         """Delete temp files of killed saves, and checkpoints with NeMo's ``-unfinished`` marker."""
         remove_stale_leftovers(directory)
         remove_unfinished(directory)
+
+    def _prune_ledger(self, directory: Path) -> None:
+        """Forget entries of files that never got published (entries are written before the file)."""
+        for name in self.ledger.entries():
+            if not (directory / name).exists():
+                self.ledger.drop(directory / name)
 
     def _remove_superseded_last(self, directory: Path, resumed: Path) -> None:
         """Delete the older ``-last`` files a killed run left beside the newer one it resumes from."""

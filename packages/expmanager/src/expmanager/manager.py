@@ -290,7 +290,7 @@ def _install_callbacks(trainer: Any, cfg: ExpManagerConfig, log_dir: Path, name:
 
 def _warn_if_custom_epoch_loop(trainer: Any) -> None:
     """Warn that validation skipping on resume is left to a custom training epoch loop (NeMo's warning)."""
-    from lightning.pytorch.loops import _TrainingEpochLoop  # noqa: PLC0415 - Lightning loads on first use
+    from lightning.pytorch.loops.training_epoch_loop import _TrainingEpochLoop  # noqa: PLC0415
 
     loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
     if loop is not None and type(loop) is not _TrainingEpochLoop:
