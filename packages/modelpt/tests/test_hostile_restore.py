@@ -40,6 +40,17 @@ def test_local_artifact_outside_the_archive_is_refused(tmp_path: Path) -> None:
     assert model.vocab == ["not yours"]
 
 
+def test_local_artifact_named_by_the_callers_override_config_is_allowed(tmp_path: Path) -> None:
+    own = tmp_path / "mine.txt"
+    own.write_text("my word\n")
+    src = save(
+        tmp_path / "in.nemo", {"in_features": 2, "hidden": 3, "out_features": 2}, _state(), durable=False
+    )
+    override = {"in_features": 2, "hidden": 3, "out_features": 2, "vocab_file": str(own)}
+    model = RefSmallModel.restore_from(str(src), override_config_path=override, map_location="cpu")
+    assert model.vocab == ["my word"]
+
+
 def test_restored_weights_survive_overwrite_of_the_file(tmp_path: Path) -> None:
     import torch
 

@@ -22,6 +22,7 @@ class CheckInstall:
         raise LightningNotInstalledException(self)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Raise: calling a stand-in is using Lightning."""
         raise LightningNotInstalledException(self)
 
     def __getattr__(self, name: str) -> Any:

@@ -15,9 +15,22 @@ from typing import Any
 
 import expmanager as _expmanager
 from nemo._lazy import attach
+from nemo.utils import _exp_manager_api as _api
 
 _EXPORTS = dict.fromkeys(
     (name for name in _expmanager.__all__ if name not in ("__version__", "exp_manager")), "expmanager"
+)
+# NeMo's module-level steps of exp_manager, and its Lightning loop/connector classes (these load Lightning).
+_EXPORTS.update(dict.fromkeys(_api.__all__, "nemo.utils._exp_manager_api"))
+_EXPORTS.update(
+    dict.fromkeys(
+        (
+            "NeMoCheckpointConnector",
+            "SkipResumeTrainingValidationLoop",
+            "configure_no_restart_validation_training_loop",
+        ),
+        "nemo.utils._exp_manager_loops",
+    )
 )
 __all__ = list(_EXPORTS)  # and exp_manager, defined below
 __all__.append("exp_manager")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -23,8 +24,6 @@ def robust_copy(src: str | Path, dst: str | Path) -> str:
     if target.is_dir():
         target = target / Path(src).name
     shutil.copyfile(src, target)
-    try:
+    with contextlib.suppress(OSError):
         shutil.copystat(src, target)
-    except OSError:
-        pass
     return os.fspath(target)

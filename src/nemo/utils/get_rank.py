@@ -14,7 +14,8 @@ def _distributed() -> object | None:
     torch = sys.modules.get("torch")
     dist = getattr(torch, "distributed", None) if torch is not None else None
     if dist is not None and dist.is_available() and dist.is_initialized():
-        return dist
+        found: object = dist
+        return found
     return None
 
 

@@ -15,6 +15,7 @@ class Singleton(type):
     _lock = threading.Lock()
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        """Return the class's one instance, building it on the first call."""
         if cls not in Singleton._instances:
             with Singleton._lock:
                 if cls not in Singleton._instances:

@@ -13,7 +13,8 @@ def _nvtx() -> object | None:
     torch = sys.modules.get("torch")
     if torch is None or not torch.cuda.is_available():
         return None
-    return torch.cuda.nvtx
+    nvtx: object = torch.cuda.nvtx
+    return nvtx
 
 
 def nvtx_range_push(msg: str) -> None:

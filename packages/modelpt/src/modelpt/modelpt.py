@@ -432,7 +432,8 @@ class ModelPT(pl.LightningModule, Model):
             check_integrity: Check the weights' CRC-32 (or the manifest's SHA-256) while reading them
                 (default True; ignored with ``mmap``).
             allow_local_artifacts: Let the stored config name local files outside the archive as artifacts
-                (they are then read now and embedded by a later ``save_to``). Default False: refused.
+                (they are then read now and embedded by a later ``save_to``). Default False: refused. A
+                config given as ``override_config_path`` is the caller's own, so its local paths are allowed.
             allowed_modules: Modules the config's ``target`` / ``_target_`` may import; by default only
                 modules already imported are used (see ``modelpt.config_utils.restore_policy``).
 
@@ -458,7 +459,10 @@ class ModelPT(pl.LightningModule, Model):
         cls.update_save_restore_connector(connector)
         outer = current_restore_policy()
         with restore_policy(
-            allow_local_artifacts=allow_local_artifacts or outer.allow_local_artifacts,
+            # a config passed in override_config_path is the caller's own: its local paths are trusted
+            allow_local_artifacts=(
+                allow_local_artifacts or outer.allow_local_artifacts or override_config_path is not None
+            ),
             allowed_modules=outer.allowed_modules | set(allowed_modules),
             root=True,
         ):

@@ -88,10 +88,9 @@ class UnknownKeysError(OptimRegistryError, TypeError):
         super().__init__(self.message)
         self.msg = self.message  # read by ConfigKeyError.__str__ in the OmegaConf flavour
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> UnknownKeysError:
-        if cls is UnknownKeysError:
-            cls = _omegaconf_flavour()
-        return super().__new__(cls, *args, **kwargs)
+    def __new__(cls, *args: Any, **kwargs: Any) -> UnknownKeysError:  # noqa: D102 - see the class docstring
+        flavour = _omegaconf_flavour() if cls is UnknownKeysError else cls
+        return super().__new__(flavour, *args, **kwargs)
 
 
 _FLAVOUR: list[type[UnknownKeysError]] = []
@@ -108,7 +107,11 @@ def _omegaconf_flavour() -> type[UnknownKeysError]:
             type(
                 "UnknownKeysError",
                 (UnknownKeysError, config_key_error),
-                {"__module__": __name__, "__qualname__": "UnknownKeysError", "__str__": lambda self: self.message},
+                {
+                    "__module__": __name__,
+                    "__qualname__": "UnknownKeysError",
+                    "__str__": lambda self: self.message,
+                },
             )
         )
     return _FLAVOUR[0]

@@ -42,11 +42,11 @@ class _TypedCollate:
         return self._collate_fn(batch)
 
 
-class Dataset(_TypedCollate, data.Dataset, Typing, Serialization):
+class Dataset(_TypedCollate, data.Dataset[Any], Typing, Serialization):
     """A map-style ``torch.utils.data.Dataset`` with output neural types and config serialization."""
 
 
-class IterableDataset(_TypedCollate, data.IterableDataset, Typing, Serialization):
+class IterableDataset(_TypedCollate, data.IterableDataset[Any], Typing, Serialization):
     """An iterable ``torch.utils.data.IterableDataset`` with output neural types and config serialization."""
 
 

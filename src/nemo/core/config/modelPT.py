@@ -108,11 +108,11 @@ class ModelConfigBuilder:
         The optimizer name is the class name without ``Params``, lower-cased (``AdamParams`` -> ``adam``); the
         scheduler name is the class name without ``Params`` (``CosineAnnealingParams`` -> ``CosineAnnealing``).
         """
-        optim_cls = dataclass(type("WrappedOptimConfig", (OptimConfig, type(cfg)), {}))
+        optim_cls: Any = dataclass(type("WrappedOptimConfig", (OptimConfig, type(cfg)), {}))
         name = type(cfg).__name__.replace("Params", "").lower()
         wrapped = optim_cls(name=name, sched=None, **_fields(cfg))
         if sched_cfg is not None:
-            sched_cls = dataclass(type("WrappedSchedConfig", (SchedConfig, type(sched_cfg)), {}))
+            sched_cls: Any = dataclass(type("WrappedSchedConfig", (SchedConfig, type(sched_cfg)), {}))
             wrapped.sched = sched_cls(
                 name=type(sched_cfg).__name__.replace("Params", ""), **_fields(sched_cfg)
             )

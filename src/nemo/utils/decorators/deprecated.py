@@ -49,7 +49,7 @@ def deprecated(
                 time.sleep(wait_seconds)
 
     if isinstance(wrapped, type):
-        original_init = wrapped.__init__
+        original_init = wrapped.__init__  # type: ignore[misc]
 
         @functools.wraps(original_init)
         def init(self: Any, *args: Any, **kwargs: Any) -> None:

@@ -22,7 +22,7 @@ def experimental(wrapper: Callable[..., Any] | None = None, /, **_: Any) -> Any:
     name = getattr(wrapper, "__qualname__", repr(wrapper))
     text = f"`{name}` is experimental and not ready for production yet. Use at your own risk."
     if isinstance(wrapper, type):
-        original_init = wrapper.__init__
+        original_init = wrapper.__init__  # type: ignore[misc]
 
         @functools.wraps(original_init)
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
