@@ -294,6 +294,7 @@ def ci(session: nox.Session) -> None:
         "integration",
         *(f"isolated(package='{member}')" for member in MEMBER_IDS),
         "build",
+        "conformance",
     ):
         session.notify(name)
 
