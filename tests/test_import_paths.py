@@ -39,7 +39,7 @@ DOCUMENTED = [
     ("nemo.core.config.optimizers", "AdafactorParams", "optim_registry.params"),
     ("nemo.core.config.schedulers", "CosineAnnealingParams", "optim_registry.scheduler_params"),
     ("nemo.core.config.hydra_runner", "hydra_runner", "modelpt"),
-    ("nemo.utils.exp_manager", "exp_manager", "expmanager"),
+    # nemo.utils.exp_manager.exp_manager is not expmanager's object: it also keeps NeMo's AppState in step
     ("nemo.utils.exp_manager", "ExpManagerConfig", "expmanager"),
     ("nemo.utils.app_state", "AppState", "modelpt"),
     ("nemo.utils", "AppState", "modelpt"),
@@ -174,3 +174,20 @@ def test_nemo_utils_logging_prints_nemo_lines_and_feeds_exp_manager_files(tmp_pa
     log = (tmp_path / "nemo_log_globalrank-0_localrank-0.txt").read_text()
     assert "into the experiment log" in log
     assert "a package message" in log
+
+
+def test_names_nemo_keeps_out_of_all_are_still_importable_by_name():
+    from nemo.core.classes.common import is_semantic_typecheck_enabled, typecheck
+    from nemo.core.neural_types import NeuralType, NeuralTypeComparisonResult
+    from nemo.core.neural_types.elements import (
+        NormalDistributionSamplesType,
+        ProbabilityDistributionSamplesType,
+    )
+
+    with typecheck.disable_semantic_checks():
+        assert is_semantic_typecheck_enabled() is False
+    assert is_semantic_typecheck_enabled() is True
+    normal = NeuralType(("B", "T"), NormalDistributionSamplesType())
+    general = NeuralType(("B", "T"), ProbabilityDistributionSamplesType())
+    assert normal.compare(general) == NeuralTypeComparisonResult.LESS
+    assert general.compare(normal) == NeuralTypeComparisonResult.GREATER

@@ -1,7 +1,7 @@
 """``nemo.core.classes.common``: typing, serialization and file IO base classes."""
 
 from modelpt import FileIO, Model, PretrainedModelInfo, Serialization
-from neural_types import Typing, is_typecheck_enabled, typecheck
+from neural_types import Typing, is_semantic_typecheck_enabled, is_typecheck_enabled, typecheck
 
 __all__ = [
     "FileIO",
@@ -9,6 +9,7 @@ __all__ = [
     "PretrainedModelInfo",
     "Serialization",
     "Typing",
+    "is_semantic_typecheck_enabled",
     "is_typecheck_enabled",
     "typecheck",
 ]
