@@ -374,3 +374,23 @@ def test_a_genuinely_corrupt_checkpoint_stays_a_corruption_error(tmp_path, ref_n
     monkeypatch.setattr(Archive, "load_state_dict", failing_load)
     with pytest.raises(CorruptArchiveError):
         RefSmallModel.restore_from(str(ref_nemo), map_location="cpu")
+
+
+def test_staging_save_and_config_save_write_resolver_calls_as_text(tmp_path, ref_nemo, monkeypatch):
+    monkeypatch.setenv("HOOKS_SECRET", "s3cr3t-value")
+    model = restored(ref_nemo)
+    from omegaconf import open_dict
+
+    with open_dict(model._cfg):
+        model._cfg.note = "${oc.env:HOOKS_SECRET}"
+    model._save_restore_connector = CustomFiles()  # overridden hooks: NeMo's staging-folder save
+    path = model.save_to(str(tmp_path / "staged.nemo"))
+    with tarfile.open(path) as tar:
+        names = [n for n in tar.getnames() if n.endswith("model_config.yaml")]
+        text = tar.extractfile(names[0]).read().decode()
+    assert "s3cr3t-value" not in text
+    assert "${oc.env:HOOKS_SECRET}" in text
+    yaml_path = tmp_path / "cfg.yaml"
+    model.to_config_file(str(yaml_path))
+    assert "s3cr3t-value" not in yaml_path.read_text()
+    assert "${oc.env:HOOKS_SECRET}" in yaml_path.read_text()

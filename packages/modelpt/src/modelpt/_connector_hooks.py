@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelpt import _nemo_files
 from modelpt.app_state import AppState
+from modelpt.config_utils import config_for_save
 from modelpt.errors import ArtifactError, NotSupportedError
 
 if TYPE_CHECKING:
@@ -132,11 +133,9 @@ class ConnectorHooks:
         for _, config_field, submodule in model.named_nemo_modules():
             if submodule is model:
                 continue
-            OmegaConf.update(
-                conf, config_field, OmegaConf.to_container(submodule.cfg, resolve=True), merge=False
-            )
+            OmegaConf.update(conf, config_field, config_for_save(submodule.cfg), merge=False)
         with open(path2yaml_file, "w", encoding="utf-8") as f:
-            f.write(OmegaConf.to_yaml(conf, resolve=True))
+            f.write(OmegaConf.to_yaml(OmegaConf.create(config_for_save(conf))))
 
     def _handle_artifacts(self, model: ModelPT, nemo_file_folder: str) -> None:
         """Copy every artifact of the model tree into ``nemo_file_folder`` under its member name.
@@ -173,7 +172,7 @@ class ConnectorHooks:
         for key, ref in refs.items():
             OmegaConf.update(conf, key, ref, merge=False, force_add=True)
         with open(path2yaml_file, "w", encoding="utf-8") as f:
-            f.write(OmegaConf.to_yaml(conf, resolve=True))
+            f.write(OmegaConf.to_yaml(OmegaConf.create(config_for_save(conf))))
 
     @staticmethod
     def _save_state_dict_to_disk(state_dict: Any, filepath: str) -> None:

@@ -154,7 +154,10 @@ class FileIO(ABC):  # noqa: B024 - an ABC as in NeMo, with no abstract methods
         from omegaconf import OmegaConf
 
         self._cfg = maybe_update_config_version(convert_model_config_to_dict_config(cfg), make_copy=False)
-        text = OmegaConf.to_yaml(self._cfg, resolve=True)
+        from modelpt.config_utils import config_for_save
+
+        # resolver calls such as ${oc.env:X} are written as text, never as their values
+        text = OmegaConf.to_yaml(OmegaConf.create(config_for_save(self._cfg)))
         atomic_write_text(path2yaml_file, text)
 
 
